@@ -1,7 +1,285 @@
-"""Commands that manage a node: init, serve, collections, organisations, keys, load, status, audit."""
+"""Commands that manage a node: init, serve, status, org, account, key, group, collection, load, audit."""
 
 from __future__ import annotations
 
-import click
+import os
+from pathlib import Path
 
-commands: list[click.Command] = []
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from accord.cli.common import node_options, out, store_for
+from accord.config import DEFAULT_PORT, Settings
+from accord.domain.model import OrgKind
+from accord.domain.sharing import Role
+from accord.services import admin
+
+_KINDS = click.Choice([k.value for k in OrgKind])
+_ROLES = click.Choice([r.value for r in Role])
+
+
+def _show_key(key: str, account: str) -> None:
+    out().message(f"[bold]API key for {account}[/bold] (shown once, store it now):\n{key}",
+                  {"account": account, "api_key": key})
+
+
+def _sectors(text: str) -> tuple[str, ...]:
+    return tuple(s.strip() for s in text.split(",") if s.strip())
+
+
+@click.command()
+@click.option("--org", "org_name", default="local", show_default=True, help="Your organisation's name.")
+@click.option("--kind", type=_KINDS, default=OrgKind.GOVERNMENT_CERT.value, show_default=True)
+@click.option("--country", default="ZZ", show_default=True, help="ISO 3166 two-letter code.")
+@click.option("--sectors", default="", help="Comma-separated STIX industry sectors.")
+@node_options
+def init(settings: Settings, org_name: str, kind: str, country: str, sectors: str) -> None:
+    """Create a node: host organisation, default API root and collection, admin key."""
+    result = admin.init_node(store_for(settings), org_name, OrgKind(kind), country, _sectors(sectors))
+    if result.admin_key:
+        _show_key(result.admin_key, admin.ADMIN_ACCOUNT)
+    else:
+        out().message(f"a node exists already in {settings.data_dir}", {"created": False})
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=DEFAULT_PORT, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int,
+              help="API worker processes (stateless; use several with PostgreSQL).")
+@click.option("--log-level", default="warning", show_default=True)
+@node_options
+def serve(settings: Settings, host: str, port: int, workers: int, log_level: str) -> None:
+    """Serve the node's TAXII 2.1 API (the default command)."""
+    import uvicorn
+
+    result = admin.init_node(store_for(settings))
+    o = out()
+    if result.admin_key:
+        _show_key(result.admin_key, admin.ADMIN_ACCOUNT)
+    o.err.print(f"Accord node: data in {settings.data_dir} ({'PostgreSQL' if settings.database_url else 'SQLite'})")
+    o.err.print(f"TAXII 2.1 discovery: http://{host}:{port}/taxii2/  (default API root /taxii2/default/)")
+    os.environ["ACCORD_DATA_DIR"] = str(settings.data_dir)
+    if settings.database_url:
+        os.environ["ACCORD_DATABASE_URL"] = settings.database_url
+    uvicorn.run("accord.bootstrap:app_from_environment", factory=True, host=host, port=port, workers=workers,
+                log_level=log_level, access_log=False)
+
+
+@click.command()
+@node_options
+def status(settings: Settings) -> None:
+    """Show the node: store, organisations, accounts, collections and groups."""
+    s = admin.node_status(store_for(settings))
+    o = out()
+    if o.as_json:
+        o.data(s)
+        return
+    o.console.print(f"store: {s['backend']}   API roots: {', '.join(s['api_roots'])}")
+    o.table("Collections", ["id", "alias", "title", "objects"],
+            [(c["id"], c["alias"], c["title"], c["objects"]) for c in s["collections"]], s["collections"])
+    o.table("Organisations", ["name", "kind", "country", "sectors"],
+            [(g["name"], g["kind"], g["country"], ",".join(g["sectors"])) for g in s["organisations"]], None)
+    o.table("Accounts", ["name", "organisation", "role"],
+            [(a["name"], a["org"], a["role"]) for a in s["accounts"]], None)
+    o.table("Sharing groups", ["name", "marking", "members"],
+            [(g["name"], g["marking"], g["members"]) for g in s["groups"]], None)
+
+
+@click.group()
+def org() -> None:
+    """Partner organisations."""
+
+
+@org.command("add")
+@click.argument("name")
+@click.option("--kind", type=_KINDS, required=True)
+@click.option("--country", required=True, help="ISO 3166 two-letter code.")
+@click.option("--sectors", default="", help="Comma-separated STIX industry sectors (e.g. energy,health-care).")
+@node_options
+def org_add(settings: Settings, name: str, kind: str, country: str, sectors: str) -> None:
+    """Add a partner organisation."""
+    created = admin.add_org(store_for(settings), name, OrgKind(kind), country, _sectors(sectors))
+    out().message(f"organisation {name} added ({created.identity_id})",
+                  {"name": name, "identity": created.identity_id})
+
+
+@org.command("list")
+@node_options
+def org_list(settings: Settings) -> None:
+    """List organisations."""
+    orgs = admin.node_status(store_for(settings))["organisations"]
+    out().table("Organisations", ["name", "kind", "country", "sectors"],
+                [(g["name"], g["kind"], g["country"], ",".join(g["sectors"])) for g in orgs], orgs)
+
+
+@click.group()
+def account() -> None:
+    """Accounts of organisations (each with API keys and a role)."""
+
+
+@account.command("add")
+@click.argument("name")
+@click.option("--org", "org_name", required=True)
+@click.option("--role", type=_ROLES, default=Role.READER.value, show_default=True)
+@node_options
+def account_add(settings: Settings, name: str, org_name: str, role: str) -> None:
+    """Add an account and print its first API key."""
+    _, key = admin.add_account(store_for(settings), name, org_name, Role(role))
+    _show_key(key, name)
+
+
+@click.group()
+def key() -> None:
+    """API keys: issue, revoke, list."""
+
+
+@key.command("issue")
+@click.argument("account_name")
+@node_options
+def key_issue(settings: Settings, account_name: str) -> None:
+    """Issue another API key for an account."""
+    _, new = admin.issue_key(store_for(settings), account_name)
+    _show_key(new, account_name)
+
+
+@key.command("revoke")
+@click.argument("key_id")
+@node_options
+def key_revoke(settings: Settings, key_id: str) -> None:
+    """Revoke an API key by its id (the part after acc_ and before the next _)."""
+    admin.revoke_key(store_for(settings), key_id)
+    out().message(f"key {key_id} revoked", {"revoked": key_id})
+
+
+@key.command("list")
+@node_options
+def key_list(settings: Settings) -> None:
+    """List API keys (ids only; secrets are never stored)."""
+    store = store_for(settings)
+    with store.read() as tx:
+        keys = tx.list_keys()
+    from accord.stix.timestamps import micros_to_timestamp as ts
+
+    raw = [{"key_id": k, "account": a, "created": ts(c), "revoked": ts(r) if r else None} for k, a, c, r in keys]
+    out().table("API keys", ["key id", "account", "created", "revoked"],
+                [(r["key_id"], r["account"], r["created"], r["revoked"]) for r in raw], raw)
+
+
+@click.group()
+def group() -> None:
+    """Sharing groups: named lists of organisations that narrow who reads a marked object."""
+
+
+@group.command("create")
+@click.argument("name")
+@click.option("--description", default="")
+@node_options
+def group_create(settings: Settings, name: str, description: str) -> None:
+    """Create a group; objects that reference its marking id are restricted to its members."""
+    marking = admin.create_group(store_for(settings), name, description)
+    out().message(f"group {name}: mark objects with {marking}", {"group": name, "marking_id": marking})
+
+
+@group.command("add")
+@click.argument("group_name")
+@click.argument("org_name")
+@node_options
+def group_add(settings: Settings, group_name: str, org_name: str) -> None:
+    """Add an organisation to a group."""
+    admin.set_group_member(store_for(settings), group_name, org_name, True)
+    out().message(f"{org_name} is in {group_name}", {"group": group_name, "org": org_name, "member": True})
+
+
+@group.command("remove")
+@click.argument("group_name")
+@click.argument("org_name")
+@node_options
+def group_remove(settings: Settings, group_name: str, org_name: str) -> None:
+    """Remove an organisation from a group."""
+    admin.set_group_member(store_for(settings), group_name, org_name, False)
+    out().message(f"{org_name} left {group_name}", {"group": group_name, "org": org_name, "member": False})
+
+
+@click.group()
+def collection() -> None:
+    """TAXII collections and which organisations may read or write them."""
+
+
+@collection.command("create")
+@click.argument("title")
+@click.option("--alias", default=None)
+@click.option("--description", default="")
+@click.option("--api-root", default=admin.DEFAULT_ROOT, show_default=True)
+@node_options
+def collection_create(settings: Settings, title: str, alias: str | None, description: str, api_root: str) -> None:
+    """Create a collection (your own organisation may read and write it)."""
+    cid = admin.create_collection(store_for(settings), title, alias, description, api_root)
+    out().message(f"collection {title}: {cid}", {"id": cid, "title": title, "alias": alias})
+
+
+@collection.command("grant")
+@click.argument("collection_name")
+@click.argument("org_name")
+@click.option("--read/--no-read", default=True, show_default=True)
+@click.option("--write/--no-write", default=False, show_default=True)
+@node_options
+def collection_grant(settings: Settings, collection_name: str, org_name: str, read: bool, write: bool) -> None:
+    """Set an organisation's access to a collection (id or alias)."""
+    admin.grant(store_for(settings), collection_name, org_name, read, write)
+    out().message(f"{org_name} on {collection_name}: read={read} write={write}",
+                  {"collection": collection_name, "org": org_name, "read": read, "write": write})
+
+
+@collection.command("list")
+@node_options
+def collection_list(settings: Settings) -> None:
+    """List collections with their object counts."""
+    cols = admin.node_status(store_for(settings))["collections"]
+    out().table("Collections", ["id", "alias", "title", "objects"],
+                [(c["id"], c["alias"], c["title"], c["objects"]) for c in cols], cols)
+
+
+@click.command()
+@click.argument("bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--collection", "collection_name", default=admin.DEFAULT_COLLECTION_ALIAS, show_default=True)
+@click.option("--as", "account_name", default=admin.ADMIN_ACCOUNT, show_default=True,
+              help="The account (and so organisation) the objects are stored for.")
+@node_options
+def load(settings: Settings, bundle: Path, collection_name: str, account_name: str) -> None:
+    """Load a STIX 2.1 bundle file into a collection, with a progress bar."""
+    store = store_for(settings)
+    objects = admin.read_bundle(bundle.read_bytes(), str(bundle))
+    principal = admin.principal_for(store, account_name)
+    o = out()
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=o.err, disable=o.as_json) as progress:
+        task = progress.add_task(f"loading {bundle.name}", total=len(objects))
+        stored, failures = admin.load_bundle(store, principal, collection_name, objects,
+                                             progress=lambda n: progress.advance(task, n))
+    raw = {"file": str(bundle), "objects": len(objects), "stored": stored, "failed": len(failures),
+           "failures": failures}
+    o.message(f"{bundle.name}: {stored} of {len(objects)} stored, {len(failures)} refused", raw)
+    for failure in failures[:20] if not o.as_json else ():
+        o.err.print(f"  refused {failure['id'] or '(no id)'}: {failure['message']}", highlight=False)
+
+
+@click.group()
+def audit() -> None:
+    """The hash-chained audit log."""
+
+
+@audit.command("verify")
+@node_options
+def audit_verify(settings: Settings) -> None:
+    """Recompute the chain; exit 1 and name the first bad record if it is broken."""
+    count, bad, why = admin.verify_audit(store_for(settings))
+    if bad is None:
+        out().message(f"audit log intact: {count} records", {"ok": True, "records": count})
+        return
+    out().message(f"audit log BROKEN at record {bad}: {why}", {"ok": False, "records": count, "bad_seq": bad,
+                                                               "reason": why})
+    raise SystemExit(1)
+
+
+commands: list[click.Command] = [init, serve, status, org, account, key, group, collection, load, audit]

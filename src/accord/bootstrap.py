@@ -1,0 +1,29 @@
+"""The composition root: the only place that decides which real adapters a node runs with."""
+
+from __future__ import annotations
+
+import os
+
+from starlette.applications import Starlette
+
+from accord.config import Settings
+from accord.store.migrate import upgrade
+from accord.store.repository import Store
+from accord.web.app import create_app
+
+
+def open_store(settings: Settings, migrate: bool = True) -> Store:
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    store = Store.open(settings.store_url)
+    if migrate:
+        upgrade(store.engine)
+    return store
+
+
+def build_app(settings: Settings) -> Starlette:
+    return create_app(open_store(settings, migrate=False))
+
+
+def app_from_environment() -> Starlette:
+    """For ``uvicorn --factory`` worker processes: settings come from ACCORD_* variables."""
+    return build_app(Settings.from_env(os.environ.get("ACCORD_DATA_DIR"), os.environ.get("ACCORD_DATABASE_URL")))

@@ -1,0 +1,84 @@
+"""The sharing policy: the one pure function that decides who may read a stored STIX object.
+
+Every path that lets data leave the node (TAXII objects, manifest, versions, object-by-id, status
+details, exports, federation) calls :func:`may_read`. The semantics are written down, with examples,
+in ``docs/sharing.md``; this docstring is the short form:
+
+1. A reader must first have read access to the collection (:func:`may_access_collection`).
+2. The organisation that stored an object version (its *owner*) always reads it.
+3. If the object references one or more sharing-group markings, only members of at least one of
+   those groups read it, whatever its TLP level (a group narrows, it never widens).
+4. Otherwise the TLP level decides: CLEAR, GREEN, AMBER and AMBER+STRICT are readable by every
+   organisation with read access to the collection (the collection's membership *is* the
+   need-to-know audience the source chose); RED is readable by the owner alone, because TLP:RED
+   is for named recipients only and naming them takes a sharing group.
+5. An object without any TLP marking is treated as TLP:AMBER (:data:`UNMARKED_DEFAULT`).
+
+The levels differ beyond this node: they decide what may be forwarded to peers (GREEN and CLEAR by
+agreement; AMBER only to peers whose agreement names AMBER; AMBER+STRICT and RED never, except to
+explicitly named recipients) and what the public feed may show (CLEAR alone).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from accord.domain.tlp import Tlp
+
+UNMARKED_DEFAULT = Tlp.AMBER
+
+
+class Role(str, Enum):
+    """What an account may do. Collection access (by organisation) is checked on top of the role."""
+
+    READER = "reader"
+    CONTRIBUTOR = "contributor"
+    ADMINISTRATOR = "administrator"
+
+    @property
+    def can_write(self) -> bool:
+        return self is not Role.READER
+
+
+@dataclass(frozen=True, slots=True)
+class Visibility:
+    """What the store keeps of each object version to decide who reads it."""
+
+    owner_org: int
+    tlp: Tlp | None
+    groups: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Reader:
+    """The requesting organisation and the sharing groups it belongs to."""
+
+    org_id: int
+    groups: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionAccess:
+    """An organisation's access to one collection."""
+
+    can_read: bool
+    can_write: bool
+
+
+def effective_tlp(visibility: Visibility) -> Tlp:
+    return visibility.tlp if visibility.tlp is not None else UNMARKED_DEFAULT
+
+
+def may_access_collection(access: CollectionAccess | None) -> bool:
+    """Rule 1: without read or write access the collection does not exist for the requester."""
+    return access is not None and (access.can_read or access.can_write)
+
+
+def may_read(reader: Reader, visibility: Visibility) -> bool:
+    """Rules 2 to 5 above, for a reader that already has read access to the collection."""
+    if reader.org_id == visibility.owner_org:
+        return True
+    if visibility.groups:
+        return not visibility.groups.isdisjoint(reader.groups)
+    return effective_tlp(visibility) is not Tlp.RED

@@ -1,0 +1,1 @@
+"""Use cases of a node. They own transactions; they know the store, never HTTP."""

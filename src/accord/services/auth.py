@@ -1,0 +1,72 @@
+"""API keys: issued once, stored as SHA-256 of their secret, checked in constant time.
+
+A key reads ``acc_<key id>_<secret>``. The key id (public) finds the row; the secret (32 random
+bytes) is never stored. A fast hash is right here because the secret has 256 bits of entropy: a
+slow password hash protects guessable passwords, which these are not.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import secrets
+
+from accord.domain.errors import Unauthenticated
+from accord.domain.model import Principal
+from accord.store.repository import Store, Tx
+
+_PREFIX = "acc_"
+
+
+def new_key() -> tuple[str, str, str]:
+    """(key id, secret sha256, the full key to show once)."""
+    key_id = secrets.token_hex(8)
+    secret = secrets.token_urlsafe(32)
+    return key_id, hash_secret(secret), f"{_PREFIX}{key_id}_{secret}"
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def issue_key(tx: Tx, account_id: int) -> tuple[str, str]:
+    """Store a new key for the account; returns (key id, full key)."""
+    key_id, digest, full = new_key()
+    tx.add_key(account_id, key_id, digest)
+    return key_id, full
+
+
+def key_from_header(authorization: str | None) -> str:
+    """The API key in ``Authorization: Bearer <key>`` or HTTP Basic with the key as the password
+    (TAXII 2.1 section 8.2.2 asks servers to support Basic)."""
+    if not authorization:
+        raise Unauthenticated("an API key is required (Authorization: Bearer <key>, or Basic with the key as password)")
+    scheme, _, value = authorization.strip().partition(" ")
+    scheme = scheme.lower()
+    if scheme == "bearer":
+        return value.strip()
+    if scheme == "basic":
+        try:
+            decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            raise Unauthenticated("malformed Basic credentials") from None
+        return decoded.partition(":")[2]
+    raise Unauthenticated(f"unsupported authorization scheme {scheme!r}")
+
+
+def authenticate(store: Store, authorization: str | None) -> Principal:
+    key = key_from_header(authorization)
+    if not key.startswith(_PREFIX) or key.count("_") < 2:
+        raise Unauthenticated("invalid API key")
+    key_id, _, secret = key[len(_PREFIX):].partition("_")
+    with store.read() as tx:
+        found = tx.find_key(key_id)
+        if found is None:
+            hmac.compare_digest(hash_secret(secret), "0" * 64)  # same work whether or not the id exists
+            raise Unauthenticated("invalid API key")
+        digest, account_id, account_name, org_id, role = found
+        if not hmac.compare_digest(hash_secret(secret), digest):
+            raise Unauthenticated("invalid API key")
+        return Principal(account_id, account_name, org_id, role, tx.groups_of(org_id))

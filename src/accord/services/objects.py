@@ -1,0 +1,246 @@
+"""TAXII 2.1 collection use cases: add, get objects, manifest, object, versions, delete, status.
+
+Every read goes through :func:`accord.domain.sharing.may_read` in :func:`_visible_page`: it is the
+only place where stored versions turn into something a requester receives.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from accord.domain.errors import InvalidInput, InvalidObject, NotAllowed, NotFound
+from accord.domain.model import ApiRoot, Collection, Principal
+from accord.domain.sharing import CollectionAccess, effective_tlp, may_access_collection, may_read
+from accord.domain.tlp import Tlp, tlp_of
+from accord.stix.timestamps import key_to_display, micros_to_timestamp, now_micros
+from accord.stix.validate import CheckedObject, check_object
+from accord.store.objects import AddOutcome, NewVersion, ObjectFilter, StoredVersion, VersionFilter
+from accord.store.repository import Store, Tx
+
+MAX_PAGE = 10_000
+STATUS_KEEP_MICROS = 7 * 24 * 3600 * 1_000_000  # TAXII 2.1 4.3: keep at least 24 hours; we keep a week
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    versions: list[StoredVersion]
+    more: bool
+
+    @property
+    def next(self) -> str | None:
+        return str(self.versions[-1].date_added) if self.more and self.versions else None
+
+
+def resolve_collection(tx: Tx, principal: Principal, root: ApiRoot, key: str) -> tuple[Collection, CollectionAccess]:
+    """The collection if the requester's organisation may use it; otherwise it does not exist."""
+    collection = tx.find_collection(root.id, key)
+    access = tx.access_of(principal.org_id).get(collection.id)
+    if access is None or not may_access_collection(access):
+        raise NotFound(f"no collection {key!r}")
+    return collection, access
+
+
+def visible_collections(tx: Tx, principal: Principal, root: ApiRoot) -> list[tuple[Collection, CollectionAccess]]:
+    access = tx.access_of(principal.org_id)
+    return [(c, access[c.id]) for c in tx.list_collections(root.id)
+            if c.id in access and may_access_collection(access[c.id])]
+
+
+def display_version(v: StoredVersion) -> str:
+    return key_to_display(v.version) if v.version else micros_to_timestamp(v.date_added)
+
+
+def parse_next(token: str | None) -> int | None:
+    if token is None:
+        return None
+    if not token.isdigit() or len(token) > 19:
+        raise InvalidInput(f"invalid 'next' token {token!r}")
+    return int(token)
+
+
+def parse_limit(value: str | None) -> int:
+    if value is None:
+        return MAX_PAGE
+    if not value.isdigit() or int(value) < 1:
+        raise InvalidInput(f"'limit' must be a positive integer, not {value!r}")
+    return min(int(value), MAX_PAGE)
+
+
+# --- reads ---------------------------------------------------------------------------------------
+
+def _visible_page(tx: Tx, principal: Principal, collection: Collection, flt: ObjectFilter,
+                  after: int | None, limit: int, with_body: bool) -> Page:
+    """Up to ``limit`` versions the requester may read, and whether more exist beyond them."""
+    reader = principal.reader
+    out: list[StoredVersion] = []
+    batch = limit + 1
+    while True:
+        rows = tx.scan(collection.id, flt, after, batch, with_body)
+        for row in rows:
+            if may_read(reader, row.visibility):
+                out.append(row)
+                if len(out) > limit:
+                    return Page(out[:limit], True)
+        if len(rows) < batch:
+            return Page(out, False)
+        after = rows[-1].date_added
+
+
+def _read(store: Store, principal: Principal, root: ApiRoot, key: str, flt: ObjectFilter,
+          next_token: str | None, limit: int, with_body: bool, action: str) -> tuple[Collection, Page]:
+    after = parse_next(next_token)
+    with store.read() as tx:
+        collection, access = resolve_collection(tx, principal, root, key)
+        if not access.can_read:
+            raise NotAllowed(f"your organisation may not read collection {key!r}")
+        page = _visible_page(tx, principal, collection, flt, after, limit, with_body)
+    _audit_read(store, principal, collection, action, page.versions)
+    return collection, page
+
+
+def _audit_read(store: Store, principal: Principal, collection: Collection, action: str,
+                versions: Sequence[StoredVersion]) -> None:
+    """Who received what: every read that returns something not TLP:CLEAR is recorded."""
+    sensitive = [v for v in versions if effective_tlp(v.visibility) is not Tlp.CLEAR]
+    if not sensitive:
+        return
+    with store.write() as tx:
+        tx.audit(principal.account_id, principal.org_id, action, {
+            "collection": collection.uuid,
+            "objects": [[v.id, display_version(v)] for v in sensitive],
+        })
+
+
+def get_objects(store: Store, principal: Principal, root: ApiRoot, key: str, flt: ObjectFilter,
+                next_token: str | None, limit: int) -> Page:
+    """TAXII 2.1 section 5.4."""
+    return _read(store, principal, root, key, flt, next_token, limit, True, "taxii.get_objects")[1]
+
+
+def get_manifest(store: Store, principal: Principal, root: ApiRoot, key: str, flt: ObjectFilter,
+                 next_token: str | None, limit: int) -> Page:
+    """TAXII 2.1 section 5.3 (no bodies are read)."""
+    return _read(store, principal, root, key, flt, next_token, limit, False, "taxii.get_manifest")[1]
+
+
+def get_object(store: Store, principal: Principal, root: ApiRoot, key: str, object_id: str,
+               flt: ObjectFilter, next_token: str | None, limit: int) -> Page:
+    """TAXII 2.1 section 5.6: 404 when no version of the object is visible to the requester."""
+    flt = ObjectFilter((object_id,), flt.types, flt.spec_versions, flt.versions, flt.added_after)
+    page = _read(store, principal, root, key, flt, next_token, limit, True, "taxii.get_object")[1]
+    if not page.versions and next_token is None:
+        raise NotFound(f"no object {object_id!r}")
+    return page
+
+
+def get_versions(store: Store, principal: Principal, root: ApiRoot, key: str, object_id: str,
+                 flt: ObjectFilter, next_token: str | None, limit: int) -> Page:
+    """TAXII 2.1 section 5.8: every version (match[version] does not apply)."""
+    flt = ObjectFilter((object_id,), flt.types, flt.spec_versions, VersionFilter(all=True), flt.added_after)
+    page = _read(store, principal, root, key, flt, next_token, limit, False, "taxii.get_versions")[1]
+    if not page.versions and next_token is None:
+        raise NotFound(f"no object {object_id!r}")
+    return page
+
+
+def delete_object(store: Store, principal: Principal, root: ApiRoot, key: str, object_id: str,
+                  flt: ObjectFilter) -> int:
+    """TAXII 2.1 section 5.7. Only the owning organisation may delete its object's versions."""
+    flt = ObjectFilter((object_id,), flt.types, flt.spec_versions, flt.versions, None)
+    with store.write() as tx:
+        collection, access = resolve_collection(tx, principal, root, key)
+        versions = [v for v in tx.scan(collection.id, flt, None, 1_000_000, with_body=False)
+                    if may_read(principal.reader, v.visibility)]
+        if not versions:
+            raise NotFound(f"no object {object_id!r}")
+        if not (access.can_write and principal.role.can_write):
+            raise NotAllowed("deleting needs write access to the collection")
+        if any(v.owner_org != principal.org_id for v in versions):
+            raise NotAllowed("only the organisation that added an object may delete it")
+        tx.delete_versions(collection.id, object_id, [v.date_added for v in versions])
+        tx.audit(principal.account_id, principal.org_id, "taxii.delete_object", {
+            "collection": collection.uuid, "objects": [[v.id, display_version(v)] for v in versions]})
+    return len(versions)
+
+
+# --- writes --------------------------------------------------------------------------------------
+
+def _failure(object_id: str | None, version: str, message: str) -> dict[str, str]:
+    return {"id": object_id or "", "version": version, "message": message}
+
+
+def _version_of(obj: Any) -> str:
+    if isinstance(obj, dict):
+        for name in ("modified", "created"):
+            if isinstance(obj.get(name), str):
+                return str(obj[name])
+    return ""
+
+
+def add_objects(store: Store, principal: Principal, root: ApiRoot, key: str,
+                envelope_objects: Sequence[Any]) -> dict[str, Any]:
+    """TAXII 2.1 section 5.5: validate each object, store the valid ones, return a status resource.
+
+    Invalid objects are listed in the status failures with the reason; the valid objects of the same
+    envelope are stored. The request completes before the response, so the status is "complete".
+    """
+    request_ts = now_micros()
+    checked: list[tuple[int, CheckedObject]] = []
+    failures: list[dict[str, str]] = []
+    for position, obj in enumerate(envelope_objects):
+        try:
+            checked.append((position, check_object(obj)))
+        except InvalidObject as exc:
+            failures.append(_failure(exc.object_id, _version_of(obj), f"object {position}: {exc.reason}"))
+    successes: list[dict[str, str]] = []
+    status_id = str(uuid.uuid4())
+    with store.write() as tx:
+        collection, access = resolve_collection(tx, principal, root, key)
+        if not (access.can_write and principal.role.can_write):
+            raise NotAllowed(f"you may not write to collection {key!r}")
+        groups = {g.marking_id: g.id for g in tx.list_groups()}
+        items = [NewVersion(c.id, c.type, c.spec_version, c.version_key, c.revoked, tlp_of(c.marking_refs),
+                            frozenset(groups[m] for m in c.marking_refs if m in groups), orjson.dumps(c.obj))
+                 for _, c in checked]
+        outcomes = tx.add_versions(collection.id, principal.org_id, items)
+        added: list[list[str]] = []
+        replaced: list[list[str]] = []
+        for (_, c), (outcome, date_added) in zip(checked, outcomes, strict=True):
+            version = key_to_display(c.version_key) if c.version_key else (
+                micros_to_timestamp(date_added) if date_added else "")
+            if outcome is AddOutcome.ADDED:
+                successes.append({"id": c.id, "version": version})
+                added.append([c.id, version])
+            elif outcome is AddOutcome.UNCHANGED:
+                successes.append({"id": c.id, "version": version, "message": "already stored, unchanged"})
+            elif outcome is AddOutcome.REPLACED:
+                successes.append({"id": c.id, "version": version,
+                                  "message": "replaced different content stored under the same version"})
+                replaced.append([c.id, version])
+            else:
+                failures.append(_failure(c.id, version, "another organisation originated this object here"))
+        status = {
+            "id": status_id, "status": "complete", "request_timestamp": micros_to_timestamp(request_ts),
+            "total_count": len(envelope_objects), "success_count": len(successes), "successes": successes,
+            "failure_count": len(failures), "failures": failures, "pending_count": 0, "pendings": [],
+        }
+        tx.save_status(status_id, root.id, principal.org_id, request_ts, orjson.dumps(status))
+        tx.prune_statuses(request_ts - STATUS_KEEP_MICROS)
+        tx.audit(principal.account_id, principal.org_id, "taxii.add_objects", {
+            "collection": collection.uuid, "status": status_id, "added": added, "replaced": replaced,
+            "unchanged": sum(1 for o, _ in outcomes if o is AddOutcome.UNCHANGED), "failed": len(failures)})
+    return status
+
+
+def get_status(store: Store, principal: Principal, root: ApiRoot, status_id: str) -> bytes:
+    """TAXII 2.1 section 4.3: a status is visible to the organisation that made the request only."""
+    with store.read() as tx:
+        found = tx.get_status(status_id)
+    if found is None or found[0] != root.id or found[1] != principal.org_id:
+        raise NotFound(f"no status {status_id!r}")
+    return found[2]

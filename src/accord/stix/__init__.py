@@ -1,0 +1,1 @@
+"""STIX 2.1: timestamps, validation of objects and patterns."""

@@ -1,0 +1,1 @@
+"""The node's store: SQLAlchemy Core on SQLite (default) or PostgreSQL, with Alembic migrations."""

@@ -1,0 +1,195 @@
+"""Organisations, accounts, API keys, sharing groups, API roots, collections and their access."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, delete, select, update
+
+from accord.domain.errors import Conflict, NotFound
+from accord.domain.model import ApiRoot, Collection, Organisation, OrgKind, SharingGroup
+from accord.domain.sharing import CollectionAccess, Role
+from accord.stix.timestamps import now_micros
+from accord.store.tables import (
+    accounts,
+    api_keys,
+    api_roots,
+    collection_access,
+    collections,
+    group_members,
+    organisations,
+    settings,
+    sharing_groups,
+)
+
+
+def _org(r: object) -> Organisation:
+    row = tuple(r)  # type: ignore[call-overload]
+    return Organisation(row[0], row[1], OrgKind(row[2]), row[3],
+                        tuple(s for s in row[4].split(",") if s), row[5])
+
+
+class AdminMixin:
+    conn: Connection
+
+    # settings ------------------------------------------------------------------------------
+    def get_setting(self, key: str) -> str | None:
+        value = self.conn.execute(select(settings.c.value).where(settings.c.key == key)).scalar()
+        return None if value is None else str(value)
+
+    def set_setting(self, key: str, value: str) -> None:
+        if self.get_setting(key) is None:
+            self.conn.execute(settings.insert().values(key=key, value=value))
+        else:
+            self.conn.execute(update(settings).where(settings.c.key == key).values(value=value))
+
+    # organisations -------------------------------------------------------------------------
+    def add_org(self, name: str, kind: OrgKind, country: str, sectors: tuple[str, ...],
+                identity_id: str) -> Organisation:
+        if self.conn.execute(select(organisations.c.id).where(organisations.c.name == name)).first():
+            raise Conflict(f"an organisation named {name!r} exists already")
+        new_id = self.conn.execute(organisations.insert().values(
+            name=name, kind=kind.value, country=country, sectors=",".join(sectors),
+            identity_id=identity_id, created=now_micros())).inserted_primary_key[0]  # type: ignore[index]
+        return Organisation(int(new_id), name, kind, country, sectors, identity_id)
+
+    def _org_cols(self) -> tuple[object, ...]:
+        c = organisations.c
+        return (c.id, c.name, c.kind, c.country, c.sectors, c.identity_id)
+
+    def get_org(self, name_or_id: str | int) -> Organisation:
+        c = organisations.c
+        cond = c.id == name_or_id if isinstance(name_or_id, int) else c.name == name_or_id
+        row = self.conn.execute(select(*self._org_cols()).where(cond)).first()  # type: ignore[call-overload]
+        if row is None:
+            raise NotFound(f"no organisation {name_or_id!r}")
+        return _org(row)
+
+    def list_orgs(self) -> list[Organisation]:
+        stmt = select(*self._org_cols()).order_by(organisations.c.id)  # type: ignore[call-overload]
+        return [_org(r) for r in self.conn.execute(stmt)]
+
+    # accounts and keys ---------------------------------------------------------------------
+    def add_account(self, org_id: int, name: str, role: Role) -> int:
+        if self.conn.execute(select(accounts.c.id).where(accounts.c.name == name)).first():
+            raise Conflict(f"an account named {name!r} exists already")
+        result = self.conn.execute(accounts.insert().values(org_id=org_id, name=name, role=role.value,
+                                                            created=now_micros()))
+        return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+    def account_id(self, name: str) -> int:
+        found = self.conn.execute(select(accounts.c.id).where(accounts.c.name == name)).scalar()
+        if found is None:
+            raise NotFound(f"no account {name!r}")
+        return int(found)
+
+    def list_accounts(self) -> list[tuple[int, str, str, str]]:
+        stmt = (select(accounts.c.id, accounts.c.name, organisations.c.name, accounts.c.role)
+                .join(organisations, organisations.c.id == accounts.c.org_id).order_by(accounts.c.id))
+        return [(r[0], r[1], r[2], r[3]) for r in self.conn.execute(stmt)]
+
+    def add_key(self, account_id: int, key_id: str, secret_sha256: str) -> None:
+        self.conn.execute(api_keys.insert().values(key_id=key_id, account_id=account_id,
+                                                   secret_sha256=secret_sha256, created=now_micros()))
+
+    def revoke_key(self, key_id: str) -> None:
+        result = self.conn.execute(update(api_keys).where(api_keys.c.key_id == key_id, api_keys.c.revoked.is_(None))
+                                   .values(revoked=now_micros()))
+        if result.rowcount != 1:
+            raise NotFound(f"no active API key {key_id!r}")
+
+    def list_keys(self) -> list[tuple[str, str, int, int | None]]:
+        stmt = (select(api_keys.c.key_id, accounts.c.name, api_keys.c.created, api_keys.c.revoked)
+                .join(accounts, accounts.c.id == api_keys.c.account_id).order_by(api_keys.c.created))
+        return [(r[0], r[1], r[2], r[3]) for r in self.conn.execute(stmt)]
+
+    def find_key(self, key_id: str) -> tuple[str, int, str, int, Role] | None:
+        """(secret hash, account id, account name, org id, role) of an active key."""
+        row = self.conn.execute(
+            select(api_keys.c.secret_sha256, accounts.c.id, accounts.c.name, accounts.c.org_id, accounts.c.role)
+            .join(accounts, accounts.c.id == api_keys.c.account_id)
+            .where(api_keys.c.key_id == key_id, api_keys.c.revoked.is_(None))
+        ).first()
+        return None if row is None else (row[0], row[1], row[2], row[3], Role(row[4]))
+
+    # sharing groups -----------------------------------------------------------------------
+    def add_group(self, name: str, marking_id: str, description: str) -> int:
+        if self.conn.execute(select(sharing_groups.c.id).where(sharing_groups.c.name == name)).first():
+            raise Conflict(f"a sharing group named {name!r} exists already")
+        result = self.conn.execute(sharing_groups.insert().values(name=name, marking_id=marking_id,
+                                                                  description=description))
+        return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+    def set_member(self, group_id: int, org_id: int, member: bool) -> None:
+        self.conn.execute(delete(group_members).where(group_members.c.group_id == group_id,
+                                                      group_members.c.org_id == org_id))
+        if member:
+            self.conn.execute(group_members.insert().values(group_id=group_id, org_id=org_id))
+
+    def list_groups(self) -> list[SharingGroup]:
+        members: dict[int, set[int]] = {}
+        for gid, oid in self.conn.execute(select(group_members.c.group_id, group_members.c.org_id)):
+            members.setdefault(gid, set()).add(oid)
+        return [SharingGroup(r[0], r[1], r[2], frozenset(members.get(r[0], ())))
+                for r in self.conn.execute(select(sharing_groups.c.id, sharing_groups.c.name,
+                                                  sharing_groups.c.marking_id).order_by(sharing_groups.c.id))]
+
+    def get_group(self, name: str) -> SharingGroup:
+        for group in self.list_groups():
+            if group.name == name:
+                return group
+        raise NotFound(f"no sharing group {name!r}")
+
+    def groups_of(self, org_id: int) -> frozenset[int]:
+        return frozenset(self.conn.execute(
+            select(group_members.c.group_id).where(group_members.c.org_id == org_id)).scalars())
+
+    # API roots and collections -------------------------------------------------------------
+    def add_api_root(self, name: str, title: str, description: str, max_content_length: int) -> ApiRoot:
+        result = self.conn.execute(api_roots.insert().values(
+            name=name, title=title, description=description, max_content_length=max_content_length))
+        return ApiRoot(int(result.inserted_primary_key[0]), name, title, description,  # type: ignore[index]
+                       max_content_length)
+
+    def list_api_roots(self) -> list[ApiRoot]:
+        c = api_roots.c
+        return [ApiRoot(*r) for r in self.conn.execute(
+            select(c.id, c.name, c.title, c.description, c.max_content_length).order_by(c.id))]
+
+    def get_api_root(self, name: str) -> ApiRoot:
+        for root in self.list_api_roots():
+            if root.name == name:
+                return root
+        raise NotFound(f"no API root {name!r}")
+
+    def add_collection(self, api_root_id: int, uuid: str, title: str, description: str,
+                       alias: str | None) -> Collection:
+        result = self.conn.execute(collections.insert().values(
+            uuid=uuid, api_root_id=api_root_id, title=title, description=description, alias=alias))
+        return Collection(int(result.inserted_primary_key[0]), uuid, api_root_id,  # type: ignore[index]
+                          title, description, alias)
+
+    def list_collections(self, api_root_id: int | None = None) -> list[Collection]:
+        c = collections.c
+        stmt = select(c.id, c.uuid, c.api_root_id, c.title, c.description, c.alias).order_by(c.id)
+        if api_root_id is not None:
+            stmt = stmt.where(c.api_root_id == api_root_id)
+        return [Collection(*r) for r in self.conn.execute(stmt)]
+
+    def find_collection(self, api_root_id: int | None, key: str) -> Collection:
+        """A collection by its TAXII id or alias."""
+        for col in self.list_collections(api_root_id):
+            if key in (col.uuid, col.alias):
+                return col
+        raise NotFound(f"no collection {key!r}")
+
+    def set_access(self, collection_id: int, org_id: int, can_read: bool, can_write: bool) -> None:
+        self.conn.execute(delete(collection_access).where(collection_access.c.collection_id == collection_id,
+                                                          collection_access.c.org_id == org_id))
+        if can_read or can_write:
+            self.conn.execute(collection_access.insert().values(
+                collection_id=collection_id, org_id=org_id, can_read=can_read, can_write=can_write))
+
+    def access_of(self, org_id: int) -> dict[int, CollectionAccess]:
+        """Every collection the organisation may use, keyed by collection id."""
+        c = collection_access.c
+        return {r[0]: CollectionAccess(bool(r[1]), bool(r[2])) for r in self.conn.execute(
+            select(c.collection_id, c.can_read, c.can_write).where(c.org_id == org_id))}

@@ -1,0 +1,86 @@
+"""The append-only, hash-chained audit log.
+
+Each record's hash is SHA-256 over the previous record's hash and the record's canonical JSON
+(sorted keys), so editing, inserting or deleting any record breaks every hash after it.
+``accord audit verify`` recomputes the chain and names the first record that does not fit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, select
+
+from accord.stix.timestamps import now_micros
+from accord.store.tables import audit_log
+
+GENESIS = "0" * 64
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    seq: int
+    at: int
+    account_id: int | None
+    org_id: int | None
+    action: str
+    details: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+def record_hash(prev_hash: str, seq: int, at: int, account_id: int | None, org_id: int | None,
+                action: str, details_json: bytes) -> str:
+    body = orjson.dumps({"seq": seq, "at": at, "account_id": account_id, "org_id": org_id,
+                         "action": action, "details": orjson.Fragment(details_json)},
+                        option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(prev_hash.encode() + body).hexdigest()
+
+
+class AuditMixin:
+    conn: Connection
+
+    def audit(self, account_id: int | None, org_id: int | None, action: str, details: dict[str, Any]) -> None:
+        """Append one record; the caller's write transaction serialises appends."""
+        last = self.conn.execute(select(audit_log.c.seq, audit_log.c.hash)
+                                 .order_by(audit_log.c.seq.desc()).limit(1)).first()
+        seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+        at = now_micros()
+        details_json = orjson.dumps(details, option=orjson.OPT_SORT_KEYS)
+        self.conn.execute(audit_log.insert().values(
+            seq=seq, at=at, account_id=account_id, org_id=org_id, action=action, details=details_json,
+            prev_hash=prev, hash=record_hash(prev, seq, at, account_id, org_id, action, details_json)))
+
+    def audit_records(self, batch: int = 5000) -> Iterator[tuple[AuditRecord, bytes]]:
+        after = 0
+        c = audit_log.c
+        while True:
+            rows = self.conn.execute(select(c.seq, c.at, c.account_id, c.org_id, c.action, c.details,
+                                            c.prev_hash, c.hash).where(c.seq > after)
+                                     .order_by(c.seq).limit(batch)).all()
+            if not rows:
+                return
+            for r in rows:
+                yield AuditRecord(r[0], r[1], r[2], r[3], r[4], orjson.loads(r[5]), r[6], r[7]), r[5]
+            after = rows[-1][0]
+
+
+def verify_chain(records: Iterator[tuple[AuditRecord, bytes]]) -> tuple[int, AuditRecord | None, str]:
+    """(records checked, first bad record or None, why it is bad)."""
+    prev, expected_seq, count = GENESIS, 1, 0
+    for record, details_json in records:
+        count += 1
+        if record.seq != expected_seq:
+            return count, record, f"sequence {record.seq} where {expected_seq} was expected (a record is missing)"
+        if record.prev_hash != prev:
+            return count, record, "its prev_hash does not match the previous record's hash"
+        want = record_hash(prev, record.seq, record.at, record.account_id, record.org_id, record.action,
+                           details_json)
+        if want != record.hash:
+            return count, record, "its content does not match its hash (it was changed)"
+        prev, expected_seq = record.hash, expected_seq + 1
+    return count, None, ""

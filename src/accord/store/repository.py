@@ -1,0 +1,70 @@
+"""The store: one class over SQLite or PostgreSQL, used through short transactions.
+
+``store.read()`` and ``store.write()`` yield a :class:`Tx` whose methods come from the mixins of
+this package. A write transaction takes the node-wide write lock first (see ``engine.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, delete, select
+
+from accord.store.admin import AdminMixin
+from accord.store.audit import AuditMixin
+from accord.store.engine import make_engine, take_write_lock
+from accord.store.objects import ObjectsMixin
+from accord.store.tables import statuses
+
+
+class Tx(ObjectsMixin, AdminMixin, AuditMixin):
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def save_status(self, status_id: str, api_root_id: int, org_id: int, created: int, body: bytes) -> None:
+        self.conn.execute(statuses.insert().values(id=status_id, api_root_id=api_root_id, org_id=org_id,
+                                                   created=created, body=body))
+
+    def get_status(self, status_id: str) -> tuple[int, int, bytes] | None:
+        """(api root id, org id, body) of a status resource."""
+        row = self.conn.execute(select(statuses.c.api_root_id, statuses.c.org_id, statuses.c.body)
+                                .where(statuses.c.id == status_id)).first()
+        return None if row is None else (row[0], row[1], row[2])
+
+    def prune_statuses(self, created_before: int) -> int:
+        return int(self.conn.execute(delete(statuses).where(statuses.c.created < created_before)).rowcount)
+
+
+class Store:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        return cls(make_engine(url))
+
+    @property
+    def backend(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def read(self) -> Iterator[Tx]:
+        with self.engine.connect() as conn, conn.begin():
+            yield Tx(conn)
+
+    @contextmanager
+    def write(self) -> Iterator[Tx]:
+        with self.engine.connect() as conn:
+            conn.execution_options(accord_write=True)
+            with conn.begin():
+                take_write_lock(conn)
+                yield Tx(conn)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def sqlite_url(data_dir: Path) -> str:
+    return f"sqlite:///{data_dir / 'accord.db'}"

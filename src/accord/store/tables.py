@@ -1,0 +1,143 @@
+"""The schema, as SQLAlchemy Core tables. Alembic migrations in ``migrations/`` create exactly this
+(``tests/contract/test_migrations.py`` compares them).
+
+``objects`` is keyed by ``date_added`` in integer microseconds, strictly increasing across the node:
+TAXII 2.1 sorts by date_added (section 3.4) and pages with it, so making it the primary key keeps a
+full pull a walk along one index and lets a ``next`` token be a single integer.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+settings = Table(
+    "settings", metadata,
+    Column("key", String(100), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+organisations = Table(
+    "organisations", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("kind", String(40), nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("sectors", Text, nullable=False, default=""),
+    Column("identity_id", String(100), nullable=False, unique=True),
+    Column("created", BigInteger, nullable=False),
+)
+
+accounts = Table(
+    "accounts", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("org_id", Integer, ForeignKey("organisations.id"), nullable=False),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("role", String(20), nullable=False),
+    Column("created", BigInteger, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys", metadata,
+    Column("key_id", String(32), primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("secret_sha256", String(64), nullable=False),
+    Column("created", BigInteger, nullable=False),
+    Column("revoked", BigInteger, nullable=True),
+)
+
+sharing_groups = Table(
+    "sharing_groups", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("marking_id", String(100), nullable=False, unique=True),
+    Column("description", Text, nullable=False, default=""),
+)
+
+group_members = Table(
+    "group_members", metadata,
+    Column("group_id", Integer, ForeignKey("sharing_groups.id"), primary_key=True),
+    Column("org_id", Integer, ForeignKey("organisations.id"), primary_key=True),
+)
+
+api_roots = Table(
+    "api_roots", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("title", String(200), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("max_content_length", BigInteger, nullable=False),
+)
+
+collections = Table(
+    "collections", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("uuid", String(36), nullable=False, unique=True),
+    Column("api_root_id", Integer, ForeignKey("api_roots.id"), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("alias", String(100), nullable=True),
+)
+
+collection_access = Table(
+    "collection_access", metadata,
+    Column("collection_id", Integer, ForeignKey("collections.id"), primary_key=True),
+    Column("org_id", Integer, ForeignKey("organisations.id"), primary_key=True),
+    Column("can_read", Boolean, nullable=False),
+    Column("can_write", Boolean, nullable=False),
+)
+
+objects = Table(
+    "objects", metadata,
+    Column("date_added", BigInteger, primary_key=True, autoincrement=False),
+    Column("collection_id", Integer, nullable=False),
+    Column("id", String(300), nullable=False),
+    Column("type", String(250), nullable=False),
+    Column("spec_version", String(10), nullable=False),
+    Column("version", String(40), nullable=False),
+    Column("is_latest", Boolean, nullable=False),
+    Column("is_first", Boolean, nullable=False),
+    Column("revoked", Boolean, nullable=False),
+    Column("tlp", SmallInteger, nullable=True),
+    Column("groups", String(400), nullable=False, default=""),
+    Column("owner_org", Integer, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Index("objects_version", "collection_id", "id", "version", unique=True),
+    Index("objects_added", "collection_id", "date_added"),
+)
+
+statuses = Table(
+    "statuses", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("api_root_id", Integer, nullable=False),
+    Column("org_id", Integer, nullable=False),
+    Column("created", BigInteger, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Index("statuses_created", "created"),
+)
+
+audit_log = Table(
+    "audit_log", metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("at", BigInteger, nullable=False),
+    Column("account_id", Integer, nullable=True),
+    Column("org_id", Integer, nullable=True),
+    Column("action", String(60), nullable=False),
+    Column("details", LargeBinary, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)

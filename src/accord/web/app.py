@@ -1,0 +1,29 @@
+"""The application factory. Nothing is created at import time."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from accord import __version__
+from accord.domain.errors import AccordError
+from accord.store.repository import Store
+from accord.web import taxii
+from accord.web.errors import accord_error, http_exception, unexpected_error
+
+
+async def home(_request: Request) -> JSONResponse:
+    """Deliberately public: what this is and where TAXII lives; nothing about the node's content."""
+    return JSONResponse({"service": "accord", "version": __version__, "taxii_discovery": "/taxii2/"})
+
+
+def create_app(store: Store) -> Starlette:
+    app = Starlette(
+        routes=[Route("/", home, methods=["GET"]), *taxii.routes],
+        exception_handlers={AccordError: accord_error, HTTPException: http_exception, Exception: unexpected_error},
+    )
+    app.state.store = store
+    return app
