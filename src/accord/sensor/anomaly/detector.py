@@ -1,0 +1,167 @@
+"""The detector: distance to the nearest normal prototype plus PCA reconstruction error.
+
+Why this pair (docs/anomaly.md has the figures): on NSL-KDD a nearest-normal-neighbour distance is
+the strongest single score, and a low-rank reconstruction error (a linear autoencoder) catches the
+flows that break correlations the neighbours do not; averaged, each after being put on the scale
+of held-out normal traffic, they beat either alone and every open-source peer measured. Scoring
+must keep up with a busy link, so the neighbours are k-means prototypes in a PCA space that keeps
+99.5 % of the variance: one float32 matrix product per batch.
+
+The alert threshold comes from normal traffic only: a share of the training flows is held out,
+scored, and the threshold is the (1 - fpr) quantile of their scores. Attack labels never enter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+from numpy.typing import NDArray
+from sklearn.cluster import MiniBatchKMeans
+
+from accord.sensor.anomaly.errors import NotEnoughDataError
+from accord.sensor.anomaly.features import Encoder
+from accord.sensor.anomaly.flows import FloatArray, FlowTable, concat
+
+F32 = NDArray[np.float32]
+MIN_FLOWS = 50
+_EPS = 1e-6
+_BLOCK = 4096
+
+
+@dataclass(frozen=True)
+class DetectorConfig:
+    """Choices made once per model; the defaults are the ones measured in docs/anomaly.md."""
+
+    fpr: float = 0.05
+    clip: float = 5.0
+    prototypes: int = 1024
+    variance: float = 0.995
+    recon_rank: int = 5
+    holdout: float = 0.2
+    sample_cap: int = 50_000
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Per flow: the ensemble score, its two parts (on the held-out normal scale), the verdict."""
+
+    score: FloatArray
+    neighbour: FloatArray
+    reconstruction: FloatArray
+    anomalous: NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class Detector:
+    """A fitted model. ``baseline`` is a capped sample of the training flows, kept for ``update``."""
+
+    config: DetectorConfig
+    encoder: Encoder
+    mean: F32
+    basis: F32
+    prototypes: F32
+    calibration: FloatArray
+    threshold: float
+    baseline: FlowTable
+
+    @classmethod
+    def fit(cls, normal: FlowTable, config: DetectorConfig = DetectorConfig()) -> Detector:
+        """Learn from flows believed normal: fit on most of them, set the threshold on the rest."""
+        if len(normal) < MIN_FLOWS:
+            raise NotEnoughDataError(f"{len(normal)} flows: at least {MIN_FLOWS} normal flows are needed")
+        if not 0 < config.fpr < 1:
+            raise ValueError(f"fpr must be between 0 and 1, not {config.fpr}")
+        rng = np.random.default_rng(config.seed)
+        order = rng.permutation(len(normal))
+        cut = int(round(len(normal) * (1 - config.holdout)))
+        fit_rows, held = normal.take(order[:cut]), normal.take(order[cut:])
+        encoder = Encoder.fit(fit_rows)
+        x = _clip(encoder.transform(fit_rows), encoder, config.clip)
+        mean = x.mean(axis=0)
+        _, sv, vt = np.linalg.svd(x - mean, full_matrices=False)
+        explained = np.cumsum(sv**2) / max(float((sv**2).sum()), _EPS)
+        rank = int(np.searchsorted(explained, config.variance) + 1)
+        basis = vt[: max(rank, config.recon_rank)].astype(np.float32)
+        projected = (x - mean) @ basis.T
+        prototypes = _prototypes(projected, config)
+        model = cls(config, encoder, mean.astype(np.float32), basis, prototypes,
+                    np.array([0.0, 1.0, 0.0, 1.0]), np.inf, normal.take(order[: config.sample_cap]))
+        neighbour, recon = model._raw_scores(held)
+        calibration = np.array([*_centre_spread(neighbour), *_centre_spread(recon)])
+        model = replace(model, calibration=calibration)
+        held_scores = model.score(held).score
+        return replace(model, threshold=float(np.quantile(held_scores, 1 - config.fpr)))
+
+    def update(self, recent: FlowTable, keep: float = 0.5) -> Detector:
+        """Refresh the baseline with recent normal traffic, keeping a random ``keep`` share of the old.
+
+        The old share shrinks with every update, so the baseline follows drift without forgetting
+        at once what normal looked like last week.
+        """
+        rng = np.random.default_rng(self.config.seed + 1)
+        old = self.baseline.take(np.sort(rng.permutation(len(self.baseline))[: int(len(self.baseline) * keep)]))
+        self.encoder.schema.check(recent)
+        return Detector.fit(concat([old, recent.normal()]), self.config)
+
+    def score(self, flows: FlowTable) -> Scores:
+        """Score flows; larger is stranger, and ``anomalous`` is ``score > threshold``."""
+        neighbour, recon = self._raw_scores(flows)
+        c = self.calibration
+        parts = ((np.log(neighbour + _EPS) - c[0]) / c[1], (np.log(recon + _EPS) - c[2]) / c[3])
+        score = (parts[0] + parts[1]) / 2
+        return Scores(score, parts[0], parts[1], score > self.threshold)
+
+    def encode(self, flows: FlowTable) -> F32:
+        """Flows as the model sees them: encoded, numeric parts clipped to +/- ``config.clip``."""
+        return _clip(self.encoder.transform(flows), self.encoder, self.config.clip)
+
+    def nearest(self, x: F32) -> tuple[NDArray[np.intp], F32]:
+        """Index of and squared distance to each row's nearest prototype (in the PCA space)."""
+        projected = (x - self.mean) @ self.basis.T
+        minus_twice = (-2 * self.prototypes).T.copy()
+        norms = (self.prototypes**2).sum(axis=1)
+        index = np.empty(len(x), dtype=np.intp)
+        dist = np.empty(len(x), dtype=np.float32)
+        for start in range(0, len(x), _BLOCK):
+            block = projected[start:start + _BLOCK]
+            d = block @ minus_twice
+            d += norms
+            index[start:start + _BLOCK] = best = d.argmin(axis=1)
+            dist[start:start + _BLOCK] = d[np.arange(len(block)), best] + (block**2).sum(axis=1)
+        return index, np.maximum(dist, 0)
+
+    def residual(self, x: F32) -> F32:
+        """What the top ``recon_rank`` principal components cannot reconstruct, per feature."""
+        centred = x - self.mean
+        top = self.basis[: self.config.recon_rank]
+        return centred - (centred @ top.T) @ top
+
+    def _raw_scores(self, flows: FlowTable) -> tuple[FloatArray, FloatArray]:
+        x = self.encode(flows)
+        _, dist = self.nearest(x)
+        recon = (self.residual(x) ** 2).sum(axis=1)
+        return np.sqrt(dist).astype(np.float64), recon.astype(np.float64)
+
+
+def _clip(x: F32, encoder: Encoder, limit: float) -> F32:
+    """Bound numeric z-scores: one absurd byte count must not outweigh every other feature."""
+    width = len(encoder.schema.numeric)
+    x[:, :width] = np.clip(x[:, :width], -limit, limit)
+    return x
+
+
+def _prototypes(projected: F32, config: DetectorConfig) -> F32:
+    unique = np.unique(projected, axis=0)
+    if len(unique) <= config.prototypes:
+        return unique.astype(np.float32)
+    km = MiniBatchKMeans(config.prototypes, random_state=config.seed, n_init=1, batch_size=4096)
+    return km.fit(projected).cluster_centers_.astype(np.float32)
+
+
+def _centre_spread(raw: FloatArray) -> tuple[float, float]:
+    """Median and interquartile range of log scores, so both parts share one scale."""
+    logs = np.log(raw + _EPS)
+    q75, q50, q25 = np.percentile(logs, [75, 50, 25])
+    return float(q50), float(max(q75 - q25, 1e-3))
