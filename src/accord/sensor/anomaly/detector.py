@@ -73,10 +73,8 @@ class Detector:
             raise NotEnoughDataError(f"{len(normal)} flows: at least {MIN_FLOWS} normal flows are needed")
         if not 0 < config.fpr < 1:
             raise ValueError(f"fpr must be between 0 and 1, not {config.fpr}")
-        rng = np.random.default_rng(config.seed)
-        order = rng.permutation(len(normal))
-        cut = int(round(len(normal) * (1 - config.holdout)))
-        fit_rows, held = normal.take(order[:cut]), normal.take(order[cut:])
+        fit_idx, held_idx = holdout_split(len(normal), config.holdout, config.seed)
+        fit_rows, held = normal.take(fit_idx), normal.take(held_idx)
         encoder = Encoder.fit(fit_rows)
         x = _clip(encoder.transform(fit_rows), encoder, config.clip)
         mean = x.mean(axis=0)
@@ -86,8 +84,9 @@ class Detector:
         basis = vt[: max(rank, config.recon_rank)].astype(np.float32)
         projected = (x - mean) @ basis.T
         prototypes = _prototypes(projected, config)
+        kept = np.sort(np.concatenate([fit_idx, held_idx])[: config.sample_cap])
         model = cls(config, encoder, mean.astype(np.float32), basis, prototypes,
-                    np.array([0.0, 1.0, 0.0, 1.0]), np.inf, normal.take(order[: config.sample_cap]))
+                    np.array([0.0, 1.0, 0.0, 1.0]), np.inf, normal.take(kept))
         neighbour, recon = model._raw_scores(held)
         calibration = np.array([*_centre_spread(neighbour), *_centre_spread(recon)])
         model = replace(model, calibration=calibration)
@@ -143,6 +142,13 @@ class Detector:
         _, dist = self.nearest(x)
         recon = (self.residual(x) ** 2).sum(axis=1)
         return np.sqrt(dist).astype(np.float64), recon.astype(np.float64)
+
+
+def holdout_split(n: int, holdout: float, seed: int) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """Rows to fit on and rows to set the threshold on: a seeded shuffle, so peers can share it."""
+    order = np.random.default_rng(seed).permutation(n)
+    cut = int(round(n * (1 - holdout)))
+    return order[:cut], order[cut:]
 
 
 def _clip(x: F32, encoder: Encoder, limit: float) -> F32:

@@ -123,4 +123,6 @@ def _category_text(detector: Detector, k: int, value: str) -> str:
 
 
 def _fmt(value: float) -> str:
-    return f"{value:,.0f}" if abs(value) >= 10 else f"{value:.2f}".rstrip("0").rstrip(".").replace("-0", "0")
+    if abs(value) < 0.005:
+        return "0"
+    return f"{value:,.0f}" if abs(value) >= 10 else f"{value:.2f}".rstrip("0").rstrip(".")
