@@ -1,0 +1,145 @@
+"""The match kernel: one function from an Arrow record batch to (row, field, indicator) hits.
+
+It runs unchanged in-process and inside Spark's ``mapInArrow`` (see ``spark.py``), so it only depends on
+pyarrow, numpy and the compiled tables, which pickle.
+
+Why it works on *distinct values*: a log column repeats the same few hosts and domains over and over.
+Each column is dictionary-encoded (by the CSV reader in its parse threads, or here), the dictionary of
+distinct values is matched, and hits are mapped back to rows with one numpy gather. Exact values and CIDR
+ranges live in one sorted interval table (``addresses.py``) searched with ``numpy.searchsorted``;
+domains, URLs, hashes and e-mail addresses in Python dicts, which unlike ``pyarrow.compute.is_in`` keep
+their hash table between batches (``is_in`` rebuilds its value set on every call: 0.3 s for 1M values).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from accord.sensor import normalize
+from accord.sensor.addresses import AddressTable, parse_ipv4
+from accord.sensor.indicators import CompiledIndicator
+from accord.sensor.model import MATCHABLE, FieldSpec, Kind, Role
+
+
+@dataclass(frozen=True, slots=True)
+class Hits:
+    """Kernel output for one batch: parallel lists, one entry per (row, field, indicator) hit."""
+
+    rows: list[int]
+    fields: list[str]
+    values: list[str]
+    indicators: list[int]
+
+    @staticmethod
+    def empty() -> Hits:
+        return Hits([], [], [], [])
+
+    def extend(self, other: Hits) -> None:
+        self.rows.extend(other.rows)
+        self.fields.extend(other.fields)
+        self.values.extend(other.values)
+        self.indicators.extend(other.indicators)
+
+
+class Matcher:
+    """Lookup tables compiled from indicators; ``indicators[i]`` is what hit index ``i`` refers to."""
+
+    def __init__(self, indicators: Sequence[CompiledIndicator]) -> None:
+        self.indicators = tuple(indicators)
+        self._targets: list[tuple[int, Role]] = []
+        self._text: dict[Kind, dict[str, list[int]]] = {
+            kind: {} for kind in MATCHABLE if kind is not Kind.ADDR
+        }
+        networks: list[tuple[normalize.IPNetwork, int]] = []
+        for index, indicator in enumerate(self.indicators):
+            for obs in indicator.observables:
+                target = len(self._targets)
+                self._targets.append((index, obs.role))
+                if obs.kind is Kind.ADDR:
+                    net = normalize.network(obs.value)
+                    if net is not None:
+                        networks.append((net, target))
+                else:
+                    self._text[obs.kind].setdefault(obs.value, []).append(target)
+        self._addresses = AddressTable(networks)
+
+    def kinds(self) -> set[Kind]:
+        """Kinds that have at least one entry, so readers can skip columns nobody asks about."""
+        found = {kind for kind, table in self._text.items() if table}
+        return found | ({Kind.ADDR} if not self._addresses.empty else set())
+
+    def _targets_of_text(self, kind: Kind, value: str) -> list[int]:
+        table = self._text[kind]
+        canon = normalize.canonical(kind, value)
+        if canon is None:
+            return []
+        if kind is Kind.DOMAIN:
+            return [t for name in normalize.parent_domains(canon) for t in table.get(name, ())]
+        return table.get(canon, [])
+
+    def _match_distinct(self, kind: Kind, values: pa.Array) -> dict[int, list[int]]:
+        """Targets per position in ``values`` (the distinct values of one column), only for hits."""
+        found: dict[int, list[int]] = {}
+        if kind is Kind.ADDR:
+            if self._addresses.empty:
+                return found
+            ints, is_v4 = parse_ipv4(values)
+            nodes = self._addresses.nodes_v4(ints)
+            for pos in np.flatnonzero(is_v4 & (nodes >= 0)).tolist():
+                found[pos] = self._addresses.chain_v4(int(nodes[pos]))
+            others = np.flatnonzero(~is_v4 & np.asarray(values.is_valid()))
+            if len(others):
+                for pos, text in zip(others.tolist(), values.take(pa.array(others)).to_pylist(), strict=True):
+                    if targets := self._addresses.lookup(text):
+                        found[pos] = targets
+            return found
+        if not self._text[kind]:
+            return found
+        for pos, text in enumerate(values.to_pylist()):
+            if text is not None and (targets := self._targets_of_text(kind, text)):
+                found[pos] = targets
+        return found
+
+    def match_column(self, spec: FieldSpec, column: pa.Array | pa.ChunkedArray) -> Hits:
+        """Hits of one column; the column may be plain or dictionary-encoded strings."""
+        hits = Hits.empty()
+        if spec.kind not in MATCHABLE:
+            return hits
+        if isinstance(column, pa.ChunkedArray):
+            column = column.combine_chunks()
+        if not pa.types.is_dictionary(column.type):
+            if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+                column = column.cast(pa.string())
+            column = pc.dictionary_encode(column)
+        found = self._match_distinct(spec.kind, column.dictionary)
+        if not found:
+            return hits
+        codes = np.asarray(column.indices.fill_null(-1)).astype(np.int64)
+        flag = np.zeros(len(column.dictionary) + 1, dtype=bool)
+        flag[list(found)] = True
+        rows = np.flatnonzero(flag[codes])
+        distinct = column.dictionary
+        for row, code in zip(rows.tolist(), codes[rows].tolist(), strict=True):
+            text = str(distinct[code].as_py())
+            for target in found[code]:
+                index, role = self._targets[target]
+                if role is Role.ANY or spec.role is Role.ANY or role is spec.role:
+                    hits.rows.append(row)
+                    hits.fields.append(spec.name)
+                    hits.values.append(text)
+                    hits.indicators.append(index)
+        return hits
+
+    def match_batch(self, batch: pa.RecordBatch, fields: Iterable[FieldSpec]) -> Hits:
+        """All hits of a batch over the given fields (fields missing from the batch are ignored)."""
+        hits = Hits.empty()
+        names = set(batch.schema.names)
+        for spec in fields:
+            if spec.name in names:
+                hits.extend(self.match_column(spec, batch.column(spec.name)))
+        return hits

@@ -1,0 +1,251 @@
+"""Zeek TSV logs (the ASCII writer): ``#`` header lines, then one tab-separated record per line.
+
+Header directives, from Zeek's ASCII log writer (``logging/writers/ascii``): ``#separator`` (escaped,
+e.g. ``\\x09``), ``#set_separator``, ``#empty_field``, ``#unset_field``, ``#path``, ``#open``,
+``#fields`` and ``#types``; a ``#close`` line ends the file. Values equal to the unset or empty marker
+become nulls.
+
+Records are parsed chunk by chunk with ``pyarrow.csv`` (multi-threaded, only the needed columns, no
+quoting, since Zeek escapes separators instead of quoting). Clean chunks map rows to lines by counting;
+a chunk with any bad line (wrong column count, non-UTF-8 bytes, a bad timestamp) is re-scanned line by
+line to report each one with its number, and its good rows are still matched.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
+
+from accord.sensor.errors import InputError
+from accord.sensor.model import FieldSpec, Kind, Role
+from accord.sensor.problems import Problems
+from accord.sensor.sources import Chunk
+
+_KNOWN_TYPES = re.compile(
+    r"^(bool|count|int|double|time|interval|string|pattern|enum|port|addr|subnet|any|file|func"
+    r"|(set|vector|table)\[.+\])$"
+)
+_NUMBER = r"^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$"
+_ROLES = {"id.orig_h": Role.SRC, "id.resp_h": Role.DST, "src": Role.SRC, "dst": Role.DST}
+_NAMED: dict[str, Kind] = {
+    "query": Kind.DOMAIN,
+    "host": Kind.DOMAIN,
+    "server_name": Kind.DOMAIN,
+    "sni": Kind.DOMAIN,
+    "md5": Kind.HASH,
+    "sha1": Kind.HASH,
+    "sha256": Kind.HASH,
+    "mailfrom": Kind.EMAIL,
+    "user": Kind.USER,
+    "username": Kind.USER,
+    "ts": Kind.TIME,
+}
+URL_FIELD = "url"  # http.log: synthesised from host and uri (Zeek logs them apart)
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    """A parsed Zeek header; ``lines`` is how many header lines precede the first record."""
+
+    separator: str
+    fields: tuple[str, ...]
+    types: tuple[str, ...]
+    unset: str
+    empty: str
+    lines: int
+
+
+def _unescape(text: str) -> str:
+    return re.sub(r"\\x([0-9a-fA-F]{2})", lambda m: chr(int(m.group(1), 16)), text)
+
+
+def parse_header(lines: Sequence[bytes], source: str, problems: Problems) -> Header:
+    """Parse the ``#`` lines; unknown types are reported (the column is read as a string)."""
+    values: dict[str, str] = {}
+    separator = "\t"
+    for raw in lines:
+        text = raw.decode("utf-8", "replace").rstrip("\r\n")
+        if text.startswith("#separator"):
+            separator = _unescape(text.split(" ", 1)[1]) if " " in text else "\t"
+            continue
+        key, _, rest = text.partition(separator)
+        values[key] = rest
+    if "#fields" not in values:
+        raise InputError(source, len(lines) + 1, "not a Zeek TSV log: no #fields header line")
+    fields = tuple(values["#fields"].split(separator))
+    types = (
+        tuple(values.get("#types", "").split(separator)) if "#types" in values else ("string",) * len(fields)
+    )
+    types_line = next((i for i, raw in enumerate(lines, 1) if raw.startswith(b"#types")), 0)
+    for name, kind in zip(fields, types, strict=False):
+        if not _KNOWN_TYPES.match(kind):
+            problems.add(
+                source, types_line, f"column {name!r} has type {kind!r}; read as string", "unknown Zeek type"
+            )
+    return Header(
+        separator,
+        fields,
+        types,
+        values.get("#unset_field", "-"),
+        values.get("#empty_field", "(empty)"),
+        len(lines),
+    )
+
+
+def field_specs(header: Header) -> list[FieldSpec]:
+    """What to match in a Zeek log: every ``addr`` column, plus columns known by name across log types."""
+    specs: list[FieldSpec] = []
+    for name, kind in zip(header.fields, header.types, strict=False):
+        if kind == "addr":
+            specs.append(FieldSpec(name, Kind.ADDR, _ROLES.get(name, Role.ANY)))
+        elif name in _NAMED:
+            specs.append(FieldSpec(name, _NAMED[name]))
+    if "host" in header.fields and "uri" in header.fields:
+        specs.append(FieldSpec(URL_FIELD, Kind.URL))
+    return specs
+
+
+class ChunkParser:
+    """Parses chunks of one Zeek log into record batches of the needed columns."""
+
+    def __init__(self, header: Header, specs: Sequence[FieldSpec], source: str, problems: Problems) -> None:
+        self.header = header
+        self.source = source
+        self.problems = problems
+        wanted = {s.name for s in specs if s.name in header.fields}
+        if any(s.name == URL_FIELD for s in specs):
+            wanted |= {"host", "uri"}
+        self.columns = [name for name in header.fields if name in wanted]
+        self.time_field = "ts" if "ts" in wanted else None
+        match = {s.name for s in specs if s.kind not in (Kind.TIME, Kind.USER)}
+        types: dict[str, pa.DataType] = {
+            name: pa.dictionary(pa.int32(), pa.string()) if name in match else pa.string()
+            for name in self.columns
+        }
+        self._read = pcsv.ReadOptions(column_names=list(header.fields), block_size=4 << 20, use_threads=True)
+        self._convert = pcsv.ConvertOptions(
+            include_columns=self.columns,
+            column_types=types,
+            check_utf8=False,
+            null_values=[header.unset, header.empty],
+            strings_can_be_null=True,
+        )
+        self._bad_rows = 0
+
+    def _skip(self, _row: pcsv.InvalidRow) -> str:
+        self._bad_rows += 1
+        return "skip"
+
+    def parse(self, chunk: Chunk) -> tuple[pa.RecordBatch, np.ndarray]:
+        """Record batch of the chunk's good records and the line number of each."""
+        self._bad_rows = 0
+        parse = pcsv.ParseOptions(
+            delimiter=self.header.separator,
+            quote_char=False,
+            escape_char=False,
+            double_quote=False,
+            ignore_empty_lines=False,
+            invalid_row_handler=self._skip,
+        )
+        table = pcsv.read_csv(
+            pa.py_buffer(chunk.data),
+            read_options=self._read,
+            parse_options=parse,
+            convert_options=self._convert,
+        )
+        batch = (
+            table.combine_chunks().to_batches()[0]
+            if table.num_rows
+            else pa.RecordBatch.from_pylist([], schema=table.schema)
+        )
+        lines = chunk.first_line + np.arange(batch.num_rows, dtype=np.int64)
+        if self._bad_rows or not _utf8_ok(batch):
+            batch, lines = self._rescan(chunk, batch)
+        if self.time_field is not None:
+            batch = self._check_times(batch, lines)
+        if "host" in self.columns and "uri" in self.columns:
+            batch = _with_url(batch)
+        return batch, lines
+
+    def _rescan(self, chunk: Chunk, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, np.ndarray]:
+        """Slow path: find the bad lines of a chunk, report them, keep the good rows."""
+        width = len(self.header.fields)
+        sep = self.header.separator.encode()
+        parsed: list[int] = []
+        keep: list[bool] = []
+        raws = chunk.data.split(b"\n")
+        for offset, raw in enumerate(raws[:-1] if chunk.data.endswith(b"\n") else raws):
+            number = chunk.first_line + offset
+            if not raw:  # pyarrow keeps an empty line as a row of nulls
+                self.problems.add(self.source, number, "", "empty line")
+                parsed.append(number)
+                keep.append(False)
+                continue
+            if raw.startswith(b"#"):
+                if not raw.startswith(b"#close"):
+                    self.problems.add(
+                        self.source,
+                        number,
+                        raw[:60].decode("utf-8", "replace"),
+                        "header line inside the records (ignored)",
+                    )
+                continue
+            columns = raw.count(sep) + 1
+            if columns != width:
+                self.problems.add(
+                    self.source, number, f"{columns} columns, header has {width}", "wrong column count"
+                )
+                continue
+            parsed.append(number)
+            try:
+                raw.decode("utf-8")
+                keep.append(True)
+            except UnicodeDecodeError as exc:
+                self.problems.add(self.source, number, f"byte {exc.start}", "not UTF-8")
+                keep.append(False)
+        if len(parsed) != batch.num_rows:
+            self.problems.add(
+                self.source,
+                chunk.first_line,
+                f"{batch.num_rows} records parsed, {len(parsed)} "
+                "lines counted; carriage returns inside records?",
+                "chunk skipped",
+            )
+            return batch.slice(0, 0), np.zeros(0, dtype=np.int64)
+        mask = np.asarray(keep, dtype=bool)
+        return batch.filter(pa.array(mask)), np.asarray(parsed, dtype=np.int64)[mask]
+
+    def _check_times(self, batch: pa.RecordBatch, lines: np.ndarray) -> pa.RecordBatch:
+        """``ts`` as float seconds; unparseable values become null and are reported (Zeek ``time``)."""
+        index = batch.schema.get_field_index("ts")
+        text = batch.column(index)
+        try:
+            seconds = pc.cast(text, pa.float64())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            good = pc.fill_null(pc.match_substring_regex(text, _NUMBER), True)
+            for pos in np.flatnonzero(~np.asarray(good)).tolist():
+                self.problems.add(self.source, int(lines[pos]), repr(text[pos].as_py())[:40], "bad timestamp")
+            seconds = pc.cast(pc.if_else(good, text, pa.scalar(None, pa.string())), pa.float64())
+        return batch.set_column(index, "ts", seconds)
+
+
+def _utf8_ok(batch: pa.RecordBatch) -> bool:
+    try:
+        for column in batch.columns:
+            column.validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
+def _with_url(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """http.log's URL as a client asked for it: ``http://`` + Host header + request URI."""
+    host = batch.column("host").cast(pa.string())
+    url = pc.binary_join_element_wise("http://", host, batch.column("uri"), "")
+    return batch.append_column(URL_FIELD, url)
