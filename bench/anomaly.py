@@ -73,10 +73,15 @@ def peers(seed: int) -> dict[str, Callable[[NDArray[np.float32]], Scorer]]:
         def fit(x: NDArray[np.float32]) -> Scorer:
             model = make().fit(x)
             return lambda t: np.asarray(model.decision_function(t), dtype=np.float64)
+
         return fit
 
-    return {"Isolation Forest (scikit-learn)": iforest, "KNN-5 (pyod)": pyod_model(lambda: KNN(n_neighbors=5)),
-            "HBOS (pyod)": pyod_model(HBOS), "Half-Space Trees (river, online)": lambda x: _hst(x, seed)}
+    return {
+        "Isolation Forest (scikit-learn)": iforest,
+        "KNN-5 (pyod)": pyod_model(lambda: KNN(n_neighbors=5)),
+        "HBOS (pyod)": pyod_model(HBOS),
+        "Half-Space Trees (river, online)": lambda x: _hst(x, seed),
+    }
 
 
 def _hst(x: NDArray[np.float32], seed: int) -> Scorer:
@@ -94,20 +99,28 @@ def _hst(x: NDArray[np.float32], seed: int) -> Scorer:
     return lambda t: np.array([model.score_one(r) for r in rows(t)])
 
 
-def evaluate(normal: FlowTable, tests: dict[str, FlowTable], fpr: float, seed: int) -> dict[str, dict[str, Result]]:
+def evaluate(
+    normal: FlowTable, tests: dict[str, FlowTable], fpr: float, seed: int
+) -> dict[str, dict[str, Result]]:
     """Fit every detector on ``normal`` and measure it on each test table: {detector: {test: Result}}."""
     config = DetectorConfig(fpr=fpr, seed=seed)
     fit_idx, held_idx = holdout_split(len(normal), config.holdout, seed)
     accord = Detector.fit(normal, config)
     encoder = Encoder.fit(normal.take(fit_idx))
     encoded = {name: encoder.transform(t) for name, t in tests.items()}
-    out = {ACCORD: {name: _measure(lambda t=t: accord.score(t).score, accord.threshold, t)  # type: ignore[misc]
-                    for name, t in tests.items()}}
+    out = {
+        ACCORD: {
+            name: _measure(lambda t=t: accord.score(t).score, accord.threshold, t)  # type: ignore[misc]
+            for name, t in tests.items()
+        }
+    }
     for name, fit in peers(seed).items():
         scorer = fit(encoder.transform(normal.take(fit_idx)))
         threshold = float(np.quantile(scorer(encoder.transform(normal.take(held_idx))), 1 - fpr))
-        out[name] = {test: _measure(lambda x=x: scorer(x), threshold, tests[test])  # type: ignore[misc]
-                     for test, x in encoded.items()}
+        out[name] = {
+            test: _measure(lambda x=x, scorer=scorer: scorer(x), threshold, tests[test])  # type: ignore[misc]
+            for test, x in encoded.items()
+        }
     return out
 
 
@@ -118,9 +131,15 @@ def _measure(score: Callable[[], NDArray[np.float64]], threshold: float, table: 
     elapsed = time.perf_counter() - start
     y, flagged = table.labels, scores > threshold
     fpr_curve, tpr_curve, _ = roc_curve(y, scores)
-    return Result(float(roc_auc_score(y, scores)), float(average_precision_score(y, scores)),
-                  float((flagged == y).mean()), float(f1_score(y, flagged)), len(table) / elapsed,
-                  fpr_curve, tpr_curve)
+    return Result(
+        float(roc_auc_score(y, scores)),
+        float(average_precision_score(y, scores)),
+        float((flagged == y).mean()),
+        float(f1_score(y, flagged)),
+        len(table) / elapsed,
+        fpr_curve,
+        tpr_curve,
+    )
 
 
 def throughput(normal: FlowTable, test: FlowTable, rows: int = 200_000) -> tuple[float, float]:
@@ -138,8 +157,10 @@ def throughput(normal: FlowTable, test: FlowTable, rows: int = 200_000) -> tuple
             times.append(time.perf_counter() - start)
         return len(big) / min(times)
 
-    return (best_of_three(lambda: detector.score(big)),
-            best_of_three(lambda: (detector.nearest(x), detector.residual(x))))
+    return (
+        best_of_three(lambda: detector.score(big)),
+        best_of_three(lambda: (detector.nearest(x), detector.residual(x))),
+    )
 
 
 def iot_splits(splits: int, fpr: float) -> list[dict[str, dict[str, Result]]]:
@@ -160,12 +181,22 @@ def table(title: str, results: dict[str, list[Result]], published: bool) -> Tabl
     for column in ("detector", "ROC-AUC", "PR-AUC", "accuracy %", "F1 %", "scores/s"):
         out.add_column(column, justify="left" if column == "detector" else "right")
     for name, runs in results.items():
-        def fmt(get: Callable[[Result], float], scale: float = 1.0, digits: int = 3) -> str:
+
+        def fmt(
+            get: Callable[[Result], float], scale: float = 1.0, digits: int = 3, runs: list[Result] = runs
+        ) -> str:
             values = np.array([get(r) for r in runs]) * scale
             spread = f" ± {values.std():.{digits}f}" if len(values) > 1 else ""
             return f"{values.mean():.{digits}f}{spread}"
-        out.add_row(name, fmt(lambda r: r.roc_auc), fmt(lambda r: r.pr_auc), fmt(lambda r: r.accuracy, 100, 1),
-                    fmt(lambda r: r.f1, 100, 1), f"{np.mean([r.per_second for r in runs]):,.0f}")
+
+        out.add_row(
+            name,
+            fmt(lambda r: r.roc_auc),
+            fmt(lambda r: r.pr_auc),
+            fmt(lambda r: r.accuracy, 100, 1),
+            fmt(lambda r: r.f1, 100, 1),
+            f"{np.mean([r.per_second for r in runs]):,.0f}",
+        )
     if published:
         for row in PUBLISHED:
             out.add_row(f"[dim]{row[0]}[/dim]", row[1], row[2], row[3], row[4], "")
@@ -181,8 +212,12 @@ def plot(panels: dict[str, dict[str, Result]], path: Path) -> None:
     fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 5), sharey=True)
     for ax, (title, results) in zip(np.atleast_1d(axes), panels.items(), strict=True):
         for name, r in results.items():
-            ax.plot(r.fpr_curve, r.tpr_curve, lw=2.4 if name == ACCORD else 1.3,
-                    label=f"{name.split(' (')[0]}  AUC {r.roc_auc:.3f}")
+            ax.plot(
+                r.fpr_curve,
+                r.tpr_curve,
+                lw=2.4 if name == ACCORD else 1.3,
+                label=f"{name.split(' (')[0]}  AUC {r.roc_auc:.3f}",
+            )
         ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls=":")
         ax.set(title=title, xlabel="false-positive rate", xlim=(0, 1), ylim=(0, 1.01))
         ax.grid(alpha=0.3)
@@ -196,8 +231,13 @@ def plot(panels: dict[str, dict[str, Result]], path: Path) -> None:
 @click.command()
 @click.option("--fpr", default=0.05, show_default=True, help="False-positive rate on held-out normal flows.")
 @click.option("--splits", default=5, show_default=True, help="Random benign splits for IoT-23.")
-@click.option("--plot", "plot_path", type=click.Path(path_type=Path), default=Path("docs/anomaly-roc.png"),
-              show_default=True)
+@click.option(
+    "--plot",
+    "plot_path",
+    type=click.Path(path_type=Path),
+    default=Path("docs/anomaly-roc.png"),
+    show_default=True,
+)
 def main(fpr: float, splits: int, plot_path: Path) -> None:
     if not KDD.is_dir() or not IOT.is_file():
         console.print(f"skipped: the labelled data is not at {DATA} (CI and the team's machines have it)")
@@ -208,11 +248,21 @@ def main(fpr: float, splits: int, plot_path: Path) -> None:
         tests = {n: read_table([KDD / f"{n}.txt"], NSL_KDD) for n in ("KDDTest+", "KDDTest-21")}
         kdd = evaluate(train, tests, fpr, seed=0)
     for test in tests:
-        console.print(table(f"NSL-KDD {test}, threshold at {fpr:.0%} FPR on held-out normal",
-                            {d: [r[test]] for d, r in kdd.items()}, test == "KDDTest+"))
+        console.print(
+            table(
+                f"NSL-KDD {test}, threshold at {fpr:.0%} FPR on held-out normal",
+                {d: [r[test]] for d, r in kdd.items()},
+                test == "KDDTest+",
+            )
+        )
     iot = iot_splits(splits, fpr)
-    console.print(table(f"IoT-23 34-1, {splits} random benign splits (mean ± sd), threshold at {fpr:.0%} FPR",
-                        {d: [run[d]["IoT-23"] for run in iot] for d in iot[0]}, False))
+    console.print(
+        table(
+            f"IoT-23 34-1, {splits} random benign splits (mean ± sd), threshold at {fpr:.0%} FPR",
+            {d: [run[d]["IoT-23"] for run in iot] for d in iot[0]},
+            False,
+        )
+    )
     sensitivity = Table(title="Accord on KDDTest+ at other false-positive rates")
     for column in ("FPR target", "test-normal FPR", "accuracy %", "F1 %"):
         sensitivity.add_column(column, justify="right")
@@ -221,15 +271,26 @@ def main(fpr: float, splits: int, plot_path: Path) -> None:
         labels = tests["KDDTest+"].labels
         assert labels is not None
         flagged = det.score(tests["KDDTest+"]).anomalous
-        sensitivity.add_row(f"{rate:.0%}", f"{flagged[~labels].mean():.1%}",
-                            f"{(flagged == labels).mean() * 100:.1f}", f"{f1_score(labels, flagged) * 100:.1f}")
+        sensitivity.add_row(
+            f"{rate:.0%}",
+            f"{flagged[~labels].mean():.1%}",
+            f"{(flagged == labels).mean() * 100:.1f}",
+            f"{f1_score(labels, flagged) * 100:.1f}",
+        )
     console.print(sensitivity)
     whole, model = throughput(train, tests["KDDTest+"])
-    console.print(f"Accord scoring on one core: {whole:,.0f} flows/s from parsed columns to verdicts, "
-                  f"{model:,.0f} flows/s for the model step alone")
-    plot({"NSL-KDD KDDTest+": {d: r["KDDTest+"] for d, r in kdd.items()},
-          "NSL-KDD KDDTest-21": {d: r["KDDTest-21"] for d, r in kdd.items()},
-          "IoT-23 34-1 (split 0)": {d: r["IoT-23"] for d, r in iot[0].items()}}, plot_path)
+    console.print(
+        f"Accord scoring on one core: {whole:,.0f} flows/s from parsed columns to verdicts, "
+        f"{model:,.0f} flows/s for the model step alone"
+    )
+    plot(
+        {
+            "NSL-KDD KDDTest+": {d: r["KDDTest+"] for d, r in kdd.items()},
+            "NSL-KDD KDDTest-21": {d: r["KDDTest-21"] for d, r in kdd.items()},
+            "IoT-23 34-1 (split 0)": {d: r["IoT-23"] for d, r in iot[0].items()},
+        },
+        plot_path,
+    )
     console.print(f"ROC curves written to {plot_path}")
 
 

@@ -13,6 +13,7 @@ import click
 
 _COMMAND_MODULES = (
     "accord.cli.node",
+    "accord.cli.anomaly",
 )
 _DEFAULT_COMMAND = "serve"
 

@@ -85,8 +85,16 @@ class Detector:
         projected = (x - mean) @ basis.T
         prototypes = _prototypes(projected, config)
         kept = np.sort(np.concatenate([fit_idx, held_idx])[: config.sample_cap])
-        model = cls(config, encoder, mean.astype(np.float32), basis, prototypes,
-                    np.array([0.0, 1.0, 0.0, 1.0]), np.inf, normal.take(kept))
+        model = cls(
+            config,
+            encoder,
+            mean.astype(np.float32),
+            basis,
+            prototypes,
+            np.array([0.0, 1.0, 0.0, 1.0]),
+            np.inf,
+            normal.take(kept),
+        )
         neighbour, recon = model._raw_scores(held)
         calibration = np.array([*_centre_spread(neighbour), *_centre_spread(recon)])
         model = replace(model, calibration=calibration)
@@ -100,7 +108,9 @@ class Detector:
         at once what normal looked like last week.
         """
         rng = np.random.default_rng(self.config.seed + 1)
-        old = self.baseline.take(np.sort(rng.permutation(len(self.baseline))[: int(len(self.baseline) * keep)]))
+        old = self.baseline.take(
+            np.sort(rng.permutation(len(self.baseline))[: int(len(self.baseline) * keep)])
+        )
         self.encoder.schema.check(recent)
         return Detector.fit(concat([old, recent.normal()]), self.config)
 
@@ -124,18 +134,18 @@ class Detector:
         index = np.empty(len(x), dtype=np.intp)
         dist = np.empty(len(x), dtype=np.float32)
         for start in range(0, len(x), _BLOCK):
-            block = projected[start:start + _BLOCK]
+            block = projected[start : start + _BLOCK]
             d = block @ minus_twice
             d += norms
-            index[start:start + _BLOCK] = best = d.argmin(axis=1)
-            dist[start:start + _BLOCK] = d[np.arange(len(block)), best] + (block**2).sum(axis=1)
+            index[start : start + _BLOCK] = best = d.argmin(axis=1)
+            dist[start : start + _BLOCK] = d[np.arange(len(block)), best] + (block**2).sum(axis=1)
         return index, np.maximum(dist, 0)
 
     def residual(self, x: F32) -> F32:
         """What the top ``recon_rank`` principal components cannot reconstruct, per feature."""
         centred = x - self.mean
         top = self.basis[: self.config.recon_rank]
-        return centred - (centred @ top.T) @ top
+        return np.asarray(centred - (centred @ top.T) @ top, dtype=np.float32)
 
     def _raw_scores(self, flows: FlowTable) -> tuple[FloatArray, FloatArray]:
         x = self.encode(flows)
@@ -154,7 +164,7 @@ def holdout_split(n: int, holdout: float, seed: int) -> tuple[NDArray[np.intp], 
 def _clip(x: F32, encoder: Encoder, limit: float) -> F32:
     """Bound numeric z-scores: one absurd byte count must not outweigh every other feature."""
     width = len(encoder.schema.numeric)
-    x[:, :width] = np.clip(x[:, :width], -limit, limit)
+    np.clip(x[:, :width], -limit, limit, out=x[:, :width])
     return x
 
 
@@ -163,7 +173,7 @@ def _prototypes(projected: F32, config: DetectorConfig) -> F32:
     if len(unique) <= config.prototypes:
         return unique.astype(np.float32)
     km = MiniBatchKMeans(config.prototypes, random_state=config.seed, n_init=1, batch_size=4096)
-    return km.fit(projected).cluster_centers_.astype(np.float32)
+    return np.asarray(km.fit(projected).cluster_centers_, dtype=np.float32)
 
 
 def _centre_spread(raw: FloatArray) -> tuple[float, float]:

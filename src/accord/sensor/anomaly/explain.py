@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from accord.sensor.anomaly.detector import Detector
+from accord.sensor.anomaly.detector import F32, Detector
 from accord.sensor.anomaly.features import UNSEEN
 from accord.sensor.anomaly.flows import FloatArray, FlowTable
 
@@ -26,17 +26,24 @@ FAR = 3.0
 # column -> (what it counts or measures, True when "more/fewer" reads better than "higher/lower")
 _WORDS: dict[str, tuple[str, bool]] = {
     "duration": ("connection duration", False),
-    "src_bytes": ("bytes from the source", True), "orig_bytes": ("bytes from the originator", True),
-    "dst_bytes": ("bytes from the destination", True), "resp_bytes": ("bytes from the responder", True),
-    "orig_pkts": ("packets from the originator", True), "resp_pkts": ("packets from the responder", True),
+    "src_bytes": ("bytes from the source", True),
+    "orig_bytes": ("bytes from the originator", True),
+    "dst_bytes": ("bytes from the destination", True),
+    "resp_bytes": ("bytes from the responder", True),
+    "orig_pkts": ("packets from the originator", True),
+    "resp_pkts": ("packets from the responder", True),
     "orig_ip_bytes": ("IP bytes from the originator", True),
     "resp_ip_bytes": ("IP bytes from the responder", True),
     "missed_bytes": ("bytes missed by the sensor", True),
-    "wrong_fragment": ("wrong fragments", True), "urgent": ("urgent packets", True),
+    "wrong_fragment": ("wrong fragments", True),
+    "urgent": ("urgent packets", True),
     "hot": ("'hot' indicators (system file access, program runs)", True),
-    "num_failed_logins": ("failed logins", True), "num_compromised": ("compromised conditions", True),
-    "num_root": ("root accesses", True), "num_file_creations": ("file creations", True),
-    "num_shells": ("shell prompts", True), "num_access_files": ("access-control file operations", True),
+    "num_failed_logins": ("failed logins", True),
+    "num_compromised": ("compromised conditions", True),
+    "num_root": ("root accesses", True),
+    "num_file_creations": ("file creations", True),
+    "num_shells": ("shell prompts", True),
+    "num_access_files": ("access-control file operations", True),
     "count": ("connections to the same host in the past 2 seconds", True),
     "srv_count": ("connections to the same service in the past 2 seconds", True),
     "serror_rate": ("share of SYN errors to the same host", False),
@@ -54,8 +61,11 @@ _WORDS: dict[str, tuple[str, bool]] = {
     "host_dst_ports": ("connections to distinct ports from this host in the last minute", True),
     "host_dst_hosts": ("distinct hosts contacted by this host in the last minute", True),
     "host_failed_share": ("share of this host's connections that failed in the last minute", False),
-    "protocol_type": ("protocol", False), "proto": ("protocol", False), "flag": ("connection flag", False),
-    "conn_state": ("connection state", False), "resp_port": ("destination port", False),
+    "protocol_type": ("protocol", False),
+    "proto": ("protocol", False),
+    "flag": ("connection flag", False),
+    "conn_state": ("connection state", False),
+    "resp_port": ("destination port", False),
 }
 
 
@@ -82,7 +92,7 @@ def explain(detector: Detector, flows: FlowTable) -> list[tuple[Reason, ...]]:
     groups = [share[:, :width]]
     start = width
     for values in encoder.vocab:
-        groups.append(share[:, start:start + len(values) + 1].sum(axis=1, keepdims=True))
+        groups.append(share[:, start : start + len(values) + 1].sum(axis=1, keepdims=True))
         start += len(values) + 1
     per_column = np.hstack(groups)
     columns = (*numeric, *encoder.schema.categorical)
@@ -90,17 +100,30 @@ def explain(detector: Detector, flows: FlowTable) -> list[tuple[Reason, ...]]:
     reasons = []
     for row in range(len(flows)):
         ranked = [int(j) for j in np.argsort(-per_column[row])[:TOP] if per_column[row, j] >= MIN_SHARE]
-        reasons.append(tuple(
-            Reason(columns[j], float(per_column[row, j]),
-                   _numeric_text(columns[j], float(gap[row, j]), float(flows.numeric[columns[j]][row]),
-                                 float(near[row, j]))
-                   if j < width else _category_text(detector, j - width, str(flows.categorical[columns[j]][row])))
-            for j in ranked))
+        reasons.append(
+            tuple(
+                Reason(
+                    columns[j],
+                    float(per_column[row, j]),
+                    _numeric_text(
+                        columns[j],
+                        float(gap[row, j]),
+                        float(flows.numeric[columns[j]][row]),
+                        float(near[row, j]),
+                    )
+                    if j < width
+                    else _category_text(detector, j - width, str(flows.categorical[columns[j]][row])),
+                )
+                for j in ranked
+            )
+        )
     return reasons
 
 
-def _normalised(parts: FloatArray) -> FloatArray:
-    return parts / np.maximum(parts.sum(axis=1, keepdims=True), 1e-12)
+def _normalised(parts: F32) -> FloatArray:
+    wide = parts.astype(np.float64)
+    shares: FloatArray = wide / np.maximum(wide.sum(axis=1, keepdims=True), 1e-12)
+    return shares
 
 
 def _numeric_text(column: str, gap: float, value: float, neighbour: float) -> str:

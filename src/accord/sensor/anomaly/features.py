@@ -40,8 +40,10 @@ class FeatureSchema:
         if have == self:
             return
         parts = []
-        for kind, want, got in (("numeric", self.numeric, have.numeric),
-                                ("categorical", self.categorical, have.categorical)):
+        for kind, want, got in (
+            ("numeric", self.numeric, have.numeric),
+            ("categorical", self.categorical, have.categorical),
+        ):
             missing = [c for c in want if c not in got]
             extra = [c for c in got if c not in want]
             if missing:
@@ -49,8 +51,10 @@ class FeatureSchema:
             if extra:
                 parts.append(f"unexpected {kind} columns {', '.join(extra)}")
         raise SchemaMismatchError(
-            "the flows do not match the model's feature schema: " + ("; ".join(parts) or "column order differs")
-            + " (was the model trained on another log format?)")
+            "the flows do not match the model's feature schema: "
+            + ("; ".join(parts) or "column order differs")
+            + " (was the model trained on another log format?)"
+        )
 
 
 @dataclass(frozen=True)
@@ -75,7 +79,9 @@ class Encoder:
         scale = (q75 - q25) / 1.349
         spread = values.std(axis=0) if len(values) else center
         scale = np.where(scale > 0, scale, np.where(spread > 0, spread, 1.0))
-        common = [Counter(table.categorical[c].tolist()).most_common(MAX_CATEGORIES) for c in schema.categorical]
+        common = [
+            Counter(table.categorical[c].tolist()).most_common(MAX_CATEGORIES) for c in schema.categorical
+        ]
         vocab = tuple(tuple(v for v, _ in pairs) for pairs in common)
         shares = tuple(tuple(n / max(len(table), 1) for _, n in pairs) for pairs in common)
         return cls(schema, log, center, scale, vocab, shares)
@@ -83,8 +89,11 @@ class Encoder:
     @property
     def names(self) -> tuple[tuple[str, str | None], ...]:
         """Per output column: (input column, category) with category None for numeric columns."""
-        cats = [(c, v) for c, values in zip(self.schema.categorical, self.vocab, strict=True)
-                for v in (*values, UNSEEN)]
+        cats = [
+            (c, v)
+            for c, values in zip(self.schema.categorical, self.vocab, strict=True)
+            for v in (*values, UNSEEN)
+        ]
         return (*((n, None) for n in self.schema.numeric), *cats)
 
     def transform(self, table: FlowTable) -> NDArray[np.float32]:

@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -35,8 +36,14 @@ class Endpoints:
     ts: FloatArray
 
     def take(self, idx: NDArray[np.intp]) -> Endpoints:
-        return Endpoints(self.src[idx], self.dst[idx], self.src_port[idx], self.dst_port[idx],
-                         self.proto[idx], self.ts[idx])
+        return Endpoints(
+            self.src[idx],
+            self.dst[idx],
+            self.src_port[idx],
+            self.dst_port[idx],
+            self.proto[idx],
+            self.ts[idx],
+        )
 
 
 @dataclass(frozen=True)
@@ -82,8 +89,11 @@ def concat(tables: Sequence[FlowTable]) -> FlowTable:
     return FlowTable(
         {k: np.concatenate([t.numeric[k] for t in tables]) for k in first.numeric},
         {k: np.concatenate([t.categorical[k] for t in tables]) for k in first.categorical},
-        None if any(e is None for e in ends) else Endpoints(*(
-            np.concatenate([getattr(e, f) for e in ends]) for f in Endpoints.__dataclass_fields__)),
+        None
+        if any(e is None for e in ends)
+        else Endpoints(
+            *(np.concatenate([getattr(e, f) for e in ends]) for f in Endpoints.__dataclass_fields__)
+        ),
         None if any(lab is None for lab in labels) else np.concatenate(labels),  # type: ignore[arg-type]
     )
 
@@ -105,37 +115,100 @@ class TableFormat:
     endpoints: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_json(cls, path: Path) -> TableFormat:
-        """A mapping file: {"numeric": [...], "categorical": [...], "label": ..., "endpoints": {...}}."""
+    def from_mapping(cls, raw: Mapping[str, Any]) -> TableFormat:
+        """From {"numeric": [...], "categorical": [...], "label": ..., "endpoints": {...}, ...}."""
         try:
-            raw = json.loads(path.read_text())
             return cls(
-                numeric=tuple(raw["numeric"]), categorical=tuple(raw.get("categorical", ())),
-                columns=tuple(raw.get("columns", ())), delimiter=str(raw.get("delimiter", ",")),
-                label=raw.get("label"), normal_labels=tuple(raw.get("normal_labels", ("normal", "benign"))),
+                numeric=tuple(raw["numeric"]),
+                categorical=tuple(raw.get("categorical", ())),
+                columns=tuple(raw.get("columns", ())),
+                delimiter=str(raw.get("delimiter", ",")),
+                label=raw.get("label"),
+                normal_labels=tuple(raw.get("normal_labels", ("normal", "benign"))),
                 endpoints=dict(raw.get("endpoints", {})),
             )
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise FlowFormatError(f"{path}: not a usable column mapping ({exc})") from exc
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise FlowFormatError(f"not a usable column mapping ({exc!r})") from exc
+
+    def to_mapping(self) -> dict[str, Any]:
+        """The inverse of ``from_mapping``, for the model's metadata."""
+        return {
+            "numeric": list(self.numeric),
+            "categorical": list(self.categorical),
+            "columns": list(self.columns),
+            "delimiter": self.delimiter,
+            "label": self.label,
+            "normal_labels": list(self.normal_labels),
+            "endpoints": dict(self.endpoints),
+        }
+
+    @classmethod
+    def from_json(cls, path: Path) -> TableFormat:
+        try:
+            raw = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            raise FlowFormatError(f"{path}: not a readable JSON column mapping ({exc})") from exc
+        if not isinstance(raw, dict):
+            raise FlowFormatError(f"{path}: a column mapping is a JSON object")
+        return cls.from_mapping(raw)
 
 
 _KDD_NUMERIC = (
-    "duration", "src_bytes", "dst_bytes", "land", "wrong_fragment", "urgent", "hot",
-    "num_failed_logins", "logged_in", "num_compromised", "root_shell", "su_attempted", "num_root",
-    "num_file_creations", "num_shells", "num_access_files", "num_outbound_cmds", "is_host_login",
-    "is_guest_login", "count", "srv_count", "serror_rate", "srv_serror_rate", "rerror_rate",
-    "srv_rerror_rate", "same_srv_rate", "diff_srv_rate", "srv_diff_host_rate", "dst_host_count",
-    "dst_host_srv_count", "dst_host_same_srv_rate", "dst_host_diff_srv_rate",
-    "dst_host_same_src_port_rate", "dst_host_srv_diff_host_rate", "dst_host_serror_rate",
-    "dst_host_srv_serror_rate", "dst_host_rerror_rate", "dst_host_srv_rerror_rate",
+    "duration",
+    "src_bytes",
+    "dst_bytes",
+    "land",
+    "wrong_fragment",
+    "urgent",
+    "hot",
+    "num_failed_logins",
+    "logged_in",
+    "num_compromised",
+    "root_shell",
+    "su_attempted",
+    "num_root",
+    "num_file_creations",
+    "num_shells",
+    "num_access_files",
+    "num_outbound_cmds",
+    "is_host_login",
+    "is_guest_login",
+    "count",
+    "srv_count",
+    "serror_rate",
+    "srv_serror_rate",
+    "rerror_rate",
+    "srv_rerror_rate",
+    "same_srv_rate",
+    "diff_srv_rate",
+    "srv_diff_host_rate",
+    "dst_host_count",
+    "dst_host_srv_count",
+    "dst_host_same_srv_rate",
+    "dst_host_diff_srv_rate",
+    "dst_host_same_src_port_rate",
+    "dst_host_srv_diff_host_rate",
+    "dst_host_serror_rate",
+    "dst_host_srv_serror_rate",
+    "dst_host_rerror_rate",
+    "dst_host_srv_rerror_rate",
 )
 _KDD_COLUMNS = (
-    "duration", "protocol_type", "service", "flag", *_KDD_NUMERIC[1:], "label", "difficulty",
+    "duration",
+    "protocol_type",
+    "service",
+    "flag",
+    *_KDD_NUMERIC[1:],
+    "label",
+    "difficulty",
 )
 
 NSL_KDD = TableFormat(
-    numeric=_KDD_NUMERIC, categorical=("protocol_type", "service", "flag"),
-    columns=_KDD_COLUMNS, label="label", normal_labels=("normal",),
+    numeric=_KDD_NUMERIC,
+    categorical=("protocol_type", "service", "flag"),
+    columns=_KDD_COLUMNS,
+    label="label",
+    normal_labels=("normal",),
 )
 """The NSL-KDD files (Tavallaee et al., 2009): 41 features, label, difficulty, no header."""
 

@@ -31,21 +31,36 @@ def save_model(detector: Detector, directory: Path, source: Mapping[str, Any]) -
     """Write ``model.json`` and ``arrays.npz`` into ``directory``; ``source`` says how to read logs."""
     enc = detector.encoder
     meta = {
-        "format": FORMAT, "version": VERSION, "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "source": dict(source), "config": asdict(detector.config),
+        "format": FORMAT,
+        "version": VERSION,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "source": dict(source),
+        "config": asdict(detector.config),
         "schema": {"numeric": list(enc.schema.numeric), "categorical": list(enc.schema.categorical)},
-        "threshold": detector.threshold, "calibration": detector.calibration.tolist(),
+        "threshold": detector.threshold,
+        "calibration": detector.calibration.tolist(),
         "baseline_flows": len(detector.baseline),
-        "encoder": {"log": enc.log.tolist(), "center": enc.center.tolist(), "scale": enc.scale.tolist(),
-                    "vocab": [list(v) for v in enc.vocab], "shares": [list(s) for s in enc.shares]},
+        "encoder": {
+            "log": enc.log.tolist(),
+            "center": enc.center.tolist(),
+            "scale": enc.scale.tolist(),
+            "vocab": [list(v) for v in enc.vocab],
+            "shares": [list(s) for s in enc.shares],
+        },
     }
     base = detector.baseline
     arrays = {
-        "mean": detector.mean, "basis": detector.basis, "prototypes": detector.prototypes,
+        "mean": detector.mean,
+        "basis": detector.basis,
+        "prototypes": detector.prototypes,
         "baseline_numeric": np.column_stack([base.numeric[c] for c in enc.schema.numeric])
-        if enc.schema.numeric else np.zeros((len(base), 0)),
-        "baseline_categorical": np.column_stack([base.categorical[c].astype(str) for c in enc.schema.categorical])
-        if enc.schema.categorical else np.zeros((len(base), 0), dtype=str),
+        if enc.schema.numeric
+        else np.zeros((len(base), 0)),
+        "baseline_categorical": np.column_stack(
+            [base.categorical[c].astype(str) for c in enc.schema.categorical]
+        )
+        if enc.schema.categorical
+        else np.zeros((len(base), 0), dtype=str),
     }
     directory.mkdir(parents=True, exist_ok=True)
     (directory / META).write_text(json.dumps(meta, indent=1) + "\n")
@@ -66,16 +81,29 @@ def load_model(directory: Path) -> tuple[Detector, dict[str, Any]]:
     try:
         schema = FeatureSchema(tuple(meta["schema"]["numeric"]), tuple(meta["schema"]["categorical"]))
         e = meta["encoder"]
-        encoder = Encoder(schema, np.array(e["log"], dtype=bool), np.array(e["center"], dtype=np.float64),
-                          np.array(e["scale"], dtype=np.float64), tuple(tuple(v) for v in e["vocab"]),
-                          tuple(tuple(float(x) for x in s) for s in e["shares"]))
+        encoder = Encoder(
+            schema,
+            np.array(e["log"], dtype=bool),
+            np.array(e["center"], dtype=np.float64),
+            np.array(e["scale"], dtype=np.float64),
+            tuple(tuple(v) for v in e["vocab"]),
+            tuple(tuple(float(x) for x in s) for s in e["shares"]),
+        )
         nums, cats = arrays["baseline_numeric"], arrays["baseline_categorical"]
-        baseline = FlowTable({c: nums[:, i].astype(np.float64) for i, c in enumerate(schema.numeric)},
-                             {c: cats[:, i] for i, c in enumerate(schema.categorical)})
-        detector = Detector(DetectorConfig(**meta["config"]), encoder,
-                            arrays["mean"].astype(np.float32), arrays["basis"].astype(np.float32),
-                            arrays["prototypes"].astype(np.float32),
-                            np.array(meta["calibration"], dtype=np.float64), float(meta["threshold"]), baseline)
+        baseline = FlowTable(
+            {c: nums[:, i].astype(np.float64) for i, c in enumerate(schema.numeric)},
+            {c: cats[:, i] for i, c in enumerate(schema.categorical)},
+        )
+        detector = Detector(
+            DetectorConfig(**meta["config"]),
+            encoder,
+            arrays["mean"].astype(np.float32),
+            arrays["basis"].astype(np.float32),
+            arrays["prototypes"].astype(np.float32),
+            np.array(meta["calibration"], dtype=np.float64),
+            float(meta["threshold"]),
+            baseline,
+        )
     except (KeyError, TypeError, ValueError, IndexError) as exc:
         raise ModelFormatError(f"{directory} has missing or malformed parts ({exc!r})") from exc
     _check_shapes(detector)
@@ -85,7 +113,11 @@ def load_model(directory: Path) -> tuple[Detector, dict[str, Any]]:
 def _check_shapes(detector: Detector) -> None:
     width = len(detector.encoder.names)
     rank = detector.basis.shape[0]
-    if (detector.mean.shape != (width,) or detector.basis.shape[1:] != (width,)
-            or detector.prototypes.shape[1:] != (rank,) or detector.calibration.shape != (4,)
-            or len(detector.encoder.center) != len(detector.encoder.schema.numeric)):
+    if (
+        detector.mean.shape != (width,)
+        or detector.basis.shape[1:] != (width,)
+        or detector.prototypes.shape[1:] != (rank,)
+        or detector.calibration.shape != (4,)
+        or len(detector.encoder.center) != len(detector.encoder.schema.numeric)
+    ):
         raise ModelFormatError("model arrays do not fit its feature schema")

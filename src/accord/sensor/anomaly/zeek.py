@@ -21,13 +21,31 @@ from accord.sensor.anomaly.errors import FlowFormatError
 from accord.sensor.anomaly.flows import Endpoints, FlowTable, StrArray, concat
 
 WINDOW_SECONDS = 60.0
-ZEEK_NUMERIC = ("duration", "orig_bytes", "resp_bytes", "missed_bytes", "orig_pkts", "orig_ip_bytes",
-                "resp_pkts", "resp_ip_bytes")
+ZEEK_NUMERIC = (
+    "duration",
+    "orig_bytes",
+    "resp_bytes",
+    "missed_bytes",
+    "orig_pkts",
+    "orig_ip_bytes",
+    "resp_pkts",
+    "resp_ip_bytes",
+)
 ZEEK_CATEGORICAL = ("proto", "service", "conn_state", "history", "resp_port")
 CONTEXT_NUMERIC = ("host_conns", "host_dst_ports", "host_dst_hosts", "host_failed_share")
 _FAILED_STATES = frozenset({"S0", "REJ", "RSTO", "RSTOS0", "RSTR", "RSTRH", "SH", "SHR", "OTH"})
-_REQUIRED = ("ts", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto", "service", "conn_state",
-             "history", *ZEEK_NUMERIC)
+_REQUIRED = (
+    "ts",
+    "id.orig_h",
+    "id.orig_p",
+    "id.resp_h",
+    "id.resp_p",
+    "proto",
+    "service",
+    "conn_state",
+    "history",
+    *ZEEK_NUMERIC,
+)
 # IoT-23 appends "label" and "detailed-label" to the last field, separated by three spaces.
 _LABEL_GLUE = "   "
 
@@ -123,15 +141,27 @@ class ZeekConnParser:
         try:
             numeric = {name: cells[:, self._fields.index(name)].astype(np.float64) for name in ZEEK_NUMERIC}
             ts = col["ts"].astype(np.float64)
-            ports = [np.where(col[k] == self._unset, "-1", col[k]).astype(np.int64)
-                     for k in ("id.orig_p", "id.resp_p")]
+            ports = [
+                np.where(col[k] == self._unset, "-1", col[k]).astype(np.int64)
+                for k in ("id.orig_p", "id.resp_p")
+            ]
         except ValueError as exc:
             raise FlowFormatError(f"conn log has a non-numeric value where a number belongs ({exc})") from exc
         states = col["conn_state"]
-        context = np.array([self.window.observe(t, s, d, p, c in _FAILED_STATES) for t, s, d, p, c in
-                            zip(ts.tolist(), col["id.orig_h"].tolist(), col["id.resp_h"].tolist(),
-                                col["id.resp_p"].tolist(), states.tolist(), strict=True)],
-                           dtype=np.float64).reshape(len(rows), len(CONTEXT_NUMERIC))
+        context = np.array(
+            [
+                self.window.observe(t, s, d, p, c in _FAILED_STATES)
+                for t, s, d, p, c in zip(
+                    ts.tolist(),
+                    col["id.orig_h"].tolist(),
+                    col["id.resp_h"].tolist(),
+                    col["id.resp_p"].tolist(),
+                    states.tolist(),
+                    strict=True,
+                )
+            ],
+            dtype=np.float64,
+        ).reshape(len(rows), len(CONTEXT_NUMERIC))
         numeric.update({name: context[:, i] for i, name in enumerate(CONTEXT_NUMERIC)})
         categorical: dict[str, StrArray] = {name: col[name] for name in ZEEK_CATEGORICAL[:-1]}
         categorical["resp_port"] = col["id.resp_p"]
@@ -162,8 +192,13 @@ def read_zeek(paths: Iterable[Path]) -> FlowTable:
     return concat(tables)
 
 
-def follow_zeek(path: Path, *, poll_seconds: float = 1.0, batch_lines: int = 10_000,
-                keep_going: Callable[[], bool] = lambda: True) -> Iterator[FlowTable]:
+def follow_zeek(
+    path: Path,
+    *,
+    poll_seconds: float = 1.0,
+    batch_lines: int = 10_000,
+    keep_going: Callable[[], bool] = lambda: True,
+) -> Iterator[FlowTable]:
     """Batches of new flows as Zeek appends them to ``path`` (like ``tail -f``), from its start.
 
     A partial last line is held back until its newline arrives; ``keep_going`` ends the loop.
@@ -179,6 +214,6 @@ def follow_zeek(path: Path, *, poll_seconds: float = 1.0, batch_lines: int = 10_
             lines = (pending + chunk).split("\n")
             pending = lines.pop()
             for start in range(0, len(lines), batch_lines):
-                table = parser.parse(lines[start:start + batch_lines])
+                table = parser.parse(lines[start : start + batch_lines])
                 if len(table):
                     yield table
