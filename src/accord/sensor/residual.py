@@ -3,7 +3,8 @@
 Each pre-selected event becomes an ``observed-data`` object (STIX 2.1 §4.13, with ``object_refs`` to
 SCOs in one bundle, the form stix2-matcher takes for 2.1) built from the event's mapped fields:
 addresses as ipv4-addr/ipv6-addr (and a network-traffic object with ``src_ref``/``dst_ref`` when the
-field has a role), domains as domain-name, URLs as url, hashes as file ``hashes``, e-mail addresses as email-addr.
+field has a role), domains as domain-name, URLs as url, hashes as file ``hashes``, e-mail addresses
+as email-addr.
 
 - A pattern of one observation expression (§9.3), e.g. an ``AND`` inside one ``[...]``, is decided per
   event, which is exact.
