@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 _COMMAND_MODULES = (
+    "accord.cli.match",
     "accord.cli.node",
     "accord.cli.anomaly",
 )
