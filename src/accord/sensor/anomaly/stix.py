@@ -124,7 +124,7 @@ def anomaly_objects(
 
 def bundle(objects: Sequence[Stix]) -> Stix:
     """A STIX 2.1 bundle; its id is derived from its contents so the same report is the same file."""
-    unique = list({o["id"]: o for o in objects}.values())
+    unique = list({o["id"]: o for o in objects}.values())  # batches of a watch may repeat an address
     return {
         "type": "bundle",
         "id": _deterministic_id("bundle", {"ids": sorted(o["id"] for o in unique)}, _SDO_NAMESPACE),
@@ -135,13 +135,17 @@ def bundle(objects: Sequence[Stix]) -> Stix:
 def report_objects(
     anomalies: Sequence[Anomaly], tlp: str, created_by: str | None = None, now: datetime | None = None
 ) -> list[Stix]:
-    """Every anomaly with addresses as STIX objects under TLP ``tlp`` (clear, green, amber, ...)."""
+    """Every anomaly with addresses as STIX objects under TLP ``tlp`` (clear, green, amber, ...).
+
+    An address seen in several anomalies is sent once.
+    """
     if tlp.lower() not in TLP:
         raise AnomalyError(f"unknown TLP {tlp!r}: choose one of {', '.join(TLP)}")
     created = _timestamp((now or datetime.now(UTC)).timestamp())
-    return [
+    objects = (
         obj
         for a in anomalies
         if a.src and a.dst
         for obj in anomaly_objects(a, TLP[tlp.lower()], created, created_by)
-    ]
+    )
+    return list({obj["id"]: obj for obj in objects}.values())

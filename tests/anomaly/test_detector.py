@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from accord.sensor.anomaly.detector import Detector, DetectorConfig, holdout_split
+from accord.sensor.anomaly.errors import NotEnoughDataError
+from accord.sensor.anomaly.flows import FlowTable
+
+from .conftest import synthetic
+
+
+def test_attacks_score_above_normal_flows() -> None:
+    detector = Detector.fit(synthetic(2000, seed=1))
+    test = synthetic(2000, seed=2, attack_share=0.1)
+    scores = detector.score(test)
+    assert test.labels is not None
+    assert roc_auc_score(test.labels, scores.score) > 0.99
+    assert scores.anomalous[test.labels].mean() > 0.95
+
+
+@pytest.mark.parametrize("fpr", [0.02, 0.1])
+def test_threshold_gives_about_the_chosen_false_positive_rate_on_fresh_normal_traffic(fpr: float) -> None:
+    detector = Detector.fit(synthetic(4000, seed=3), DetectorConfig(fpr=fpr))
+    flagged = detector.score(synthetic(4000, seed=4)).anomalous.mean()
+    assert fpr / 2 < flagged < fpr * 2
+
+
+def test_threshold_is_a_quantile_of_held_out_normal_scores_only() -> None:
+    normal = synthetic(1000, seed=5)
+    config = DetectorConfig(fpr=0.05)
+    detector = Detector.fit(normal, config)
+    _, held = holdout_split(len(normal), config.holdout, config.seed)
+    held_scores = detector.score(normal.take(held)).score
+    assert detector.threshold == pytest.approx(np.quantile(held_scores, 0.95))
+
+
+def test_labels_are_never_used_for_the_threshold() -> None:
+    normal = synthetic(1000, seed=6)
+    relabelled = FlowTable(normal.numeric, normal.categorical, normal.endpoints, ~np.zeros(len(normal), bool))
+    assert Detector.fit(normal).threshold == Detector.fit(relabelled).threshold
+
+
+def test_too_few_flows_is_a_clear_error() -> None:
+    with pytest.raises(NotEnoughDataError, match="at least"):
+        Detector.fit(synthetic(20, seed=7))
+
+
+def test_update_follows_drift_and_keeps_part_of_the_old_baseline() -> None:
+    old = synthetic(2000, seed=8)
+    detector = Detector.fit(old)
+    drifted = synthetic(2000, seed=9)
+    drifted = FlowTable({**drifted.numeric, "bytes": drifted.numeric["bytes"] * 30}, drifted.categorical)
+    assert detector.score(drifted).anomalous.mean() > 0.5
+    updated = detector.update(drifted)
+    assert updated.score(drifted).anomalous.mean() < 0.15
+    assert len(updated.baseline) == len(detector.baseline) // 2 + len(drifted)
+
+
+def test_scoring_is_deterministic() -> None:
+    a, b = Detector.fit(synthetic(1500, seed=10)), Detector.fit(synthetic(1500, seed=10))
+    test = synthetic(500, seed=11, attack_share=0.2)
+    np.testing.assert_array_equal(a.score(test).score, b.score(test).score)
