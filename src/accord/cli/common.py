@@ -52,7 +52,7 @@ class Output:
         self.err = Console(stderr=True)
 
     def data(self, value: Any) -> None:
-        sys.stdout.write(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode() + "\n")
+        sys.stdout.write(orjson.dumps(value).decode() + "\n")
 
     def table(self, title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], raw: Any) -> None:
         if self.as_json:

@@ -1,0 +1,58 @@
+"""A real ``accord serve`` process on a free 127.0.0.1 port, stopped by the test that started it."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class NodeProcess:
+    def __init__(self, data_dir: Path, database_url: str | None = None, workers: int = 1) -> None:
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "ACCORD_DATA_DIR": str(data_dir)}
+        env.pop("ACCORD_DATABASE_URL", None)
+        if database_url:
+            env["ACCORD_DATABASE_URL"] = database_url
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "accord", "serve", "--json", "--port", str(self.port), "--workers", str(workers)],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        first = self.proc.stdout.readline() if self.proc.stdout else b""
+        self.admin_key: str | None = json.loads(first)["api_key"] if first.strip().startswith(b"{") else None
+        self._wait_ready()
+
+    def _wait_ready(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"node exited: {self.proc.stderr.read().decode() if self.proc.stderr else ''}")
+            try:
+                if httpx.get(self.url + "/", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("node did not start listening in time")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=15)
