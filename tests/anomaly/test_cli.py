@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -134,7 +135,9 @@ def test_the_real_iot23_log_from_file_to_stix(tmp_path: Path) -> None:
     out = tmp_path / "bundle.json"
     result = runner.invoke(cli, ["sensor", "watch", str(watch), "--model", str(model), "--out", str(out)])
     assert result.exit_code == 0, result.output
-    found = int(result.output.split(" of ")[0].replace(",", "").split()[-1])
+    summary = re.search(r"([\d,]+) of ([\d,]+) flows anomalous", result.output)
+    assert summary is not None and summary.group(2) == "600"
+    found = int(summary.group(1).replace(",", ""))
     assert 280 < found < 360  # the 300 malicious flows, and about the chosen 5 % of the benign ones
     parsed = stix2.parse(json.loads(out.read_text()), allow_custom=False)
     assert "192.168.1.195" in {getattr(o, "value", None) for o in parsed.objects}

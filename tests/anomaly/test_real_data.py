@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from accord.sensor.anomaly.alerts import find_anomalies
@@ -23,7 +24,7 @@ def test_nsl_kdd_neptune_flood_is_explained_by_its_connection_counts(
 ) -> None:
     train, test = kdd_slice
     detector = Detector.fit(train)
-    first_rows = test.take(__import__("numpy").arange(3))  # rows 2 and 3 of KDDTest+ are neptune SYN floods
+    first_rows = test.take(np.arange(3))  # rows 2 and 3 of KDDTest+ are neptune SYN floods
     found = {a.row: a for a in find_anomalies(detector, first_rows)}
     assert {1, 2} <= set(found)
     words = " ".join(r.text for r in found[1].reasons)
