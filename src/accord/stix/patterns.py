@@ -17,8 +17,9 @@ from stix2patterns.validator import run_validator
 
 # One comparison: object-type ':' property path, '=' or '!=', a single-quoted string literal.
 # The object type follows the grammar's identifier rule; path steps are identifiers or quoted keys.
-_IDENT = r"[a-z][a-z0-9_-]*[a-z0-9]"
-_STEP = r"(?:[a-z_][a-z0-9_]*|'[A-Za-z0-9_-]+')"
+_NOT_KEYWORD = r"(?!(?:true|false)(?![A-Za-z0-9_-]))"  # the lexer reads these as boolean literals
+_IDENT = rf"{_NOT_KEYWORD}[a-z][a-z0-9_-]*[a-z0-9]"
+_STEP = rf"(?:{_NOT_KEYWORD}[a-z_][a-z0-9_]*|'[A-Za-z0-9_-]+')"
 _WS = r"[ \t\r\n]"
 _COMPARISON = rf"{_IDENT}:{_STEP}(?:\.{_STEP})*{_WS}*!?={_WS}*'(?:[^'\\]|\\['\\])*'"
 _SIMPLE = re.compile(rf"\[{_WS}*{_COMPARISON}(?:{_WS}+(?:AND|OR){_WS}+{_COMPARISON})*{_WS}*\]\Z")
