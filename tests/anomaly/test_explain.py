@@ -13,9 +13,7 @@ from .conftest import synthetic
 def test_the_feature_that_broke_is_named_first_in_plain_words() -> None:
     detector = Detector.fit(synthetic(2000, seed=1))
     flows = synthetic(5, seed=2)
-    flows = FlowTable(
-        {**flows.numeric, "host_dst_ports": np.full(5, 900.0)}, flows.categorical, flows.endpoints
-    )
+    flows = FlowTable({**flows.numeric, "host_dst_ports": np.full(5, 900.0)}, flows.categorical, flows.endpoints)
     for reasons in explain(detector, flows):
         assert reasons[0].column == "host_dst_ports"
         assert reasons[0].text.startswith(

@@ -138,7 +138,7 @@ def taxii_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def test_anomalies_are_stored_by_a_real_taxii_server(taxii_server: str) -> None:
     objects = report_objects([anomaly(row=1), anomaly(dst="192.0.2.9", row=2)], "amber", now=NOW)
-    sent = post_objects(objects, taxii_server, COLLECTION, httpx.BasicAuth("sensor", "s3cret"))
+    sent = post_objects(objects, taxii_server, COLLECTION, basic=("sensor", "s3cret"))
     assert (sent.success, sent.failure) == (len(objects), 0)
     stored = httpx.get(
         f"{taxii_server}collections/{COLLECTION}/objects/",
@@ -150,10 +150,10 @@ def test_anomalies_are_stored_by_a_real_taxii_server(taxii_server: str) -> None:
 
 
 def test_a_refused_post_is_a_clear_error(taxii_server: str) -> None:
-    with pytest.raises(PublishError, match="answered 401"):
+    with pytest.raises(PublishError, match="HTTP 401"):
         post_objects(
             report_objects([anomaly()], "red", now=NOW),
             taxii_server,
             COLLECTION,
-            httpx.BasicAuth("sensor", "wrong"),
+            basic=("sensor", "wrong"),
         )

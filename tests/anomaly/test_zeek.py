@@ -66,9 +66,7 @@ def line(ts: float, src: str, dst: str, port: int, state: str = "S0", label: str
 def test_a_conn_log_with_iot23_label_columns_becomes_a_table(tmp_path: Path) -> None:
     log = tmp_path / "conn.log"
     log.write_text(
-        HEADER
-        + line(1.0, "10.0.0.1", "10.0.0.9", 80)
-        + line(2.0, "10.0.0.1", "10.0.0.9", 81, label="Malicious")
+        HEADER + line(1.0, "10.0.0.1", "10.0.0.9", 80) + line(2.0, "10.0.0.1", "10.0.0.9", 81, label="Malicious")
     )
     table = read_zeek([log])
     assert table.labels is not None and table.labels.tolist() == [False, True]
@@ -97,9 +95,7 @@ def test_a_log_without_header_is_refused(tmp_path: Path) -> None:
 
 def test_follow_yields_lines_as_they_are_appended_and_holds_a_partial_line(tmp_path: Path) -> None:
     log = tmp_path / "conn.log"
-    log.write_text(
-        HEADER + line(1.0, "10.0.0.1", "10.0.0.9", 80) + line(2.0, "10.0.0.1", "10.0.0.9", 81)[:30]
-    )
+    log.write_text(HEADER + line(1.0, "10.0.0.1", "10.0.0.9", 80) + line(2.0, "10.0.0.1", "10.0.0.9", 81)[:30])
     calls = iter(range(4))
     batches = follow_zeek(log, poll_seconds=0.01, keep_going=lambda: next(calls, 9) < 3)
     first = next(batches)

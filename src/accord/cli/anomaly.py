@@ -1,38 +1,34 @@
 """``accord sensor train`` and ``accord sensor watch``: learn normal traffic, then report what is not.
 
 The model directory remembers how its logs were read (Zeek conn log, NSL-KDD, or a CSV with a
-column mapping), so ``watch`` needs only the model and the new logs.
+column mapping), so ``watch`` needs only the model and the new logs. NumPy and scikit-learn (the
+``ml`` extra) are imported only when a sensor command runs, so ``accord`` itself starts fast and
+works on a node installed without them.
 """
 
 from __future__ import annotations
 
 import json
 import signal
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import httpx
-import numpy as np
 from rich.console import Console
 from rich.progress import track
 from rich.table import Table
 
-from accord.sensor.anomaly.alerts import Anomaly, find_anomalies
-from accord.sensor.anomaly.detector import Detector, DetectorConfig
 from accord.sensor.anomaly.errors import AnomalyError
-from accord.sensor.anomaly.flows import NSL_KDD, FlowTable, TableFormat, read_table
-from accord.sensor.anomaly.publish import post_objects
 from accord.sensor.anomaly.stix import TLP, bundle, report_objects
-from accord.sensor.anomaly.store import load_model, save_model
-from accord.sensor.anomaly.zeek import follow_zeek, read_zeek
+
+if TYPE_CHECKING:
+    from accord.sensor.anomaly.alerts import Anomaly
+    from accord.sensor.anomaly.flows import FlowTable
 
 BATCH = 50_000
 console = Console()
-_paths = click.argument(
-    "logs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
-)
+_paths = click.argument("logs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 _model = click.option(
     "--model",
     "model_dir",
@@ -43,6 +39,8 @@ _model = click.option(
 
 
 def _source(fmt: str, columns: Path | None) -> dict[str, Any]:
+    from accord.sensor.anomaly.flows import TableFormat
+
     if fmt == "csv":
         if columns is None:
             raise click.UsageError("--format csv needs --columns MAPPING.json")
@@ -51,6 +49,9 @@ def _source(fmt: str, columns: Path | None) -> dict[str, Any]:
 
 
 def _read(source: dict[str, Any], paths: Sequence[Path]) -> FlowTable:
+    from accord.sensor.anomaly.flows import NSL_KDD, TableFormat, read_table
+    from accord.sensor.anomaly.zeek import read_zeek
+
     if source["format"] == "zeek":
         return read_zeek(paths)
     if source["format"] == "nsl-kdd":
@@ -66,9 +67,7 @@ def sensor() -> None:
 @sensor.command()
 @_paths
 @_model
-@click.option(
-    "--format", "fmt", type=click.Choice(["zeek", "nsl-kdd", "csv"]), default="zeek", show_default=True
-)
+@click.option("--format", "fmt", type=click.Choice(["zeek", "nsl-kdd", "csv"]), default="zeek", show_default=True)
 @click.option(
     "--columns",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -80,9 +79,7 @@ def sensor() -> None:
     show_default=True,
     help="Share of held-out normal flows allowed above the alert threshold.",
 )
-@click.option(
-    "--update", is_flag=True, help="Refresh the existing model in --model with these (normal) logs."
-)
+@click.option("--update", is_flag=True, help="Refresh the existing model in --model with these (normal) logs.")
 @click.option("--seed", default=0, show_default=True)
 def train(
     logs: tuple[Path, ...],
@@ -98,6 +95,9 @@ def train(
     Rows labelled as attacks, if the logs carry labels, are left out. The alert threshold is set
     from held-out normal flows only, at the chosen false-positive rate.
     """
+    from accord.sensor.anomaly.detector import Detector, DetectorConfig
+    from accord.sensor.anomaly.store import load_model, save_model
+
     try:
         if update:
             old, source = load_model(model_dir)
@@ -122,6 +122,10 @@ def train(
 
 
 def _batches(source: dict[str, Any], logs: Sequence[Path], follow: bool) -> Iterator[FlowTable]:
+    import numpy as np
+
+    from accord.sensor.anomaly.zeek import follow_zeek
+
     if follow:
         if source["format"] != "zeek" or len(logs) != 1:
             raise click.UsageError("--follow reads one growing Zeek conn log")
@@ -164,9 +168,7 @@ def _show(anomalies: Sequence[Anomaly], limit: int) -> None:
 @_paths
 @_model
 @click.option("--follow", is_flag=True, help="Keep reading the (one) Zeek log as it grows; stop with Ctrl-C.")
-@click.option(
-    "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the anomalies as a STIX bundle."
-)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the anomalies as a STIX bundle.")
 @click.option(
     "--tlp",
     type=click.Choice(list(TLP)),
@@ -194,6 +196,10 @@ def watch(
     """Score LOGS against the model and report anomalous flows, each with the reasons it stands out."""
     if node and not (api_key and collection):
         raise click.UsageError("--node needs --api-key and --collection")
+    from accord.sensor.anomaly.alerts import find_anomalies
+    from accord.sensor.anomaly.publish import post_objects
+    from accord.sensor.anomaly.store import load_model
+
     try:
         detector, source = load_model(model_dir)
         seen, found, objects = 0, 0, []
@@ -205,32 +211,18 @@ def watch(
                 shared = report_objects(anomalies, tlp, identity) if (out or node) else []
                 objects.extend(shared)
                 if node and shared:
-                    sent = post_objects(shared, node, str(collection), _Bearer(str(api_key)))
-                    console.print(
-                        f"node: {sent.success} stored, {sent.failure} refused, {sent.pending} pending"
-                    )
+                    sent = post_objects(shared, node, str(collection), token=api_key)
+                    console.print(f"node: {sent.success} stored, {sent.failure} refused, {sent.pending} pending")
         except KeyboardInterrupt:
             console.print("stopped")
         console.print(
-            f"{found:,} of {seen:,} flows anomalous ({found / max(seen, 1):.2%}); "
-            f"threshold {detector.threshold:.3f}"
+            f"{found:,} of {seen:,} flows anomalous ({found / max(seen, 1):.2%}); threshold {detector.threshold:.3f}"
         )
         if out:
             out.write_text(json.dumps(bundle(objects), indent=1) + "\n")
             console.print(f"{len(objects):,} STIX objects written to {out} (TLP:{tlp.upper()})")
     except AnomalyError as exc:
         raise click.ClickException(str(exc)) from None
-
-
-class _Bearer(httpx.Auth):
-    """The node's API keys travel as a bearer token."""
-
-    def __init__(self, key: str) -> None:
-        self._key = key
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers["Authorization"] = f"Bearer {self._key}"
-        yield request
 
 
 commands = [sensor]

@@ -53,9 +53,7 @@ def find_anomalies(detector: Detector, flows: FlowTable, offset: int = 0) -> lis
     out = []
     for k, (row, reasons) in enumerate(zip(rows.tolist(), explain(detector, flagged), strict=True)):
         score = float(scores.score[row])
-        anomaly = Anomaly(
-            offset + row, score, detector.threshold, confidence(score, detector.threshold), reasons
-        )
+        anomaly = Anomaly(offset + row, score, detector.threshold, confidence(score, detector.threshold), reasons)
         if ends is not None:
             anomaly = replace(
                 anomaly,

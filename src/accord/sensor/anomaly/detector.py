@@ -108,9 +108,7 @@ class Detector:
         at once what normal looked like last week.
         """
         rng = np.random.default_rng(self.config.seed + 1)
-        old = self.baseline.take(
-            np.sort(rng.permutation(len(self.baseline))[: int(len(self.baseline) * keep)])
-        )
+        old = self.baseline.take(np.sort(rng.permutation(len(self.baseline))[: int(len(self.baseline) * keep)]))
         self.encoder.schema.check(recent)
         return Detector.fit(concat([old, recent.normal()]), self.config)
 

@@ -79,9 +79,7 @@ class Encoder:
         scale = (q75 - q25) / 1.349
         spread = values.std(axis=0) if len(values) else center
         scale = np.where(scale > 0, scale, np.where(spread > 0, spread, 1.0))
-        common = [
-            Counter(table.categorical[c].tolist()).most_common(MAX_CATEGORIES) for c in schema.categorical
-        ]
+        common = [Counter(table.categorical[c].tolist()).most_common(MAX_CATEGORIES) for c in schema.categorical]
         vocab = tuple(tuple(v for v, _ in pairs) for pairs in common)
         shares = tuple(tuple(n / max(len(table), 1) for _, n in pairs) for pairs in common)
         return cls(schema, log, center, scale, vocab, shares)
@@ -90,9 +88,7 @@ class Encoder:
     def names(self) -> tuple[tuple[str, str | None], ...]:
         """Per output column: (input column, category) with category None for numeric columns."""
         cats = [
-            (c, v)
-            for c, values in zip(self.schema.categorical, self.vocab, strict=True)
-            for v in (*values, UNSEEN)
+            (c, v) for c, values in zip(self.schema.categorical, self.vocab, strict=True) for v in (*values, UNSEEN)
         ]
         return (*((n, None) for n in self.schema.numeric), *cats)
 

@@ -91,9 +91,7 @@ def concat(tables: Sequence[FlowTable]) -> FlowTable:
         {k: np.concatenate([t.categorical[k] for t in tables]) for k in first.categorical},
         None
         if any(e is None for e in ends)
-        else Endpoints(
-            *(np.concatenate([getattr(e, f) for e in ends]) for f in Endpoints.__dataclass_fields__)
-        ),
+        else Endpoints(*(np.concatenate([getattr(e, f) for e in ends]) for f in Endpoints.__dataclass_fields__)),
         None if any(lab is None for lab in labels) else np.concatenate(labels),  # type: ignore[arg-type]
     )
 

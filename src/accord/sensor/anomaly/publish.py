@@ -1,8 +1,8 @@
-"""Sending anomaly reports to a node over TAXII 2.1 (add objects to a collection).
+"""Sending anomaly reports to a node over TAXII 2.1, with the sensor's shared TAXII client.
 
-Kept to the one TAXII call the sensor needs: POST an envelope of objects to
-``<api-root>/collections/<id>/objects/`` and read back the status resource's counts. Large reports
-go in several envelopes so one request stays well under a server's size limit.
+One call is needed: POST envelopes of objects to ``<api-root>/collections/<id>/objects/`` and
+add up the status resources' counts. Large reports go in several envelopes so one request stays
+well under a server's size limit.
 """
 
 from __future__ import annotations
@@ -10,12 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import httpx
-
 from accord.sensor.anomaly.errors import AnomalyError
 from accord.sensor.anomaly.stix import Stix
+from accord.sensor.errors import TaxiiError
+from accord.sensor.taxii import TaxiiClient
 
-TAXII = "application/taxii+json;version=2.1"
 ENVELOPE_OBJECTS = 500
 
 
@@ -32,34 +31,26 @@ class PublishError(AnomalyError):
     """The node refused the report or could not be reached."""
 
 
-def objects_url(api_root: str, collection: str) -> str:
-    return f"{api_root.rstrip('/')}/collections/{collection}/objects/"
-
-
 def post_objects(
     objects: Sequence[Stix],
     api_root: str,
     collection: str,
-    auth: httpx.Auth,
     *,
+    token: str | None = None,
+    basic: tuple[str, str] | None = None,
     timeout: float = 30.0,
-    transport: httpx.BaseTransport | None = None,
 ) -> Delivery:
-    """POST ``objects`` to the collection; the sum of the status resources' counts comes back."""
+    """POST ``objects`` to the collection (bearer ``token`` for an Accord node, or ``basic`` auth)."""
+    root = api_root if api_root.endswith("/") else api_root + "/"
+    client = TaxiiClient(root, token=token, auth=basic, timeout=timeout)
     totals = [0, 0, 0]
-    url = objects_url(api_root, collection)
-    with httpx.Client(
-        auth=auth, timeout=timeout, transport=transport, headers={"Accept": TAXII, "Content-Type": TAXII}
-    ) as client:
+    try:
         for start in range(0, len(objects), ENVELOPE_OBJECTS):
-            envelope = {"objects": list(objects[start : start + ENVELOPE_OBJECTS])}
-            try:
-                response = client.post(url, json=envelope)
-            except httpx.HTTPError as exc:
-                raise PublishError(f"cannot reach {url}: {exc}") from exc
-            if response.status_code not in (200, 202):
-                raise PublishError(f"{url} answered {response.status_code}: {response.text[:300]}")
-            status = response.json()
+            status = client.add_objects(root, collection, objects[start : start + ENVELOPE_OBJECTS])
             for i, key in enumerate(("success_count", "failure_count", "pending_count")):
                 totals[i] += int(status.get(key, 0))
+    except TaxiiError as exc:
+        raise PublishError(str(exc)) from exc
+    finally:
+        client.close()
     return Delivery(*totals)

@@ -15,10 +15,12 @@ import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from ipaddress import ip_address
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from accord.sensor.anomaly.alerts import Anomaly
 from accord.sensor.anomaly.errors import AnomalyError
+
+if TYPE_CHECKING:  # only a type here: keeps this module free of numpy for the CLI's start-up
+    from accord.sensor.anomaly.alerts import Anomaly
 
 TLP = {
     "clear": "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
@@ -55,9 +57,7 @@ def _address(value: str, marking: str) -> Stix:
     }
 
 
-def anomaly_objects(
-    anomaly: Anomaly, marking: str, created: str, created_by: str | None = None
-) -> list[Stix]:
+def anomaly_objects(anomaly: Anomaly, marking: str, created: str, created_by: str | None = None) -> list[Stix]:
     """observed-data, network-traffic, the two addresses and a note, all under ``marking``.
 
     ``created`` is the report time (a STIX timestamp); the flow's own time is first/last_observed.
@@ -78,13 +78,9 @@ def anomaly_objects(
     }
     when = _timestamp(anomaly.ts)
     traffic["start"] = when
-    traffic.update(
-        {k: v for k, v in (("src_port", anomaly.src_port), ("dst_port", anomaly.dst_port)) if v >= 0}
-    )
+    traffic.update({k: v for k, v in (("src_port", anomaly.src_port), ("dst_port", anomaly.dst_port)) if v >= 0})
     contributing: dict[str, Any] = {
-        k: traffic[k]
-        for k in ("start", "src_ref", "dst_ref", "src_port", "dst_port", "protocols")
-        if k in traffic
+        k: traffic[k] for k in ("start", "src_ref", "dst_ref", "src_port", "dst_port", "protocols") if k in traffic
     }
     traffic["id"] = _deterministic_id("network-traffic", contributing, _SCO_NAMESPACE)
     common: Stix = {
@@ -143,9 +139,6 @@ def report_objects(
         raise AnomalyError(f"unknown TLP {tlp!r}: choose one of {', '.join(TLP)}")
     created = _timestamp((now or datetime.now(UTC)).timestamp())
     objects = (
-        obj
-        for a in anomalies
-        if a.src and a.dst
-        for obj in anomaly_objects(a, TLP[tlp.lower()], created, created_by)
+        obj for a in anomalies if a.src and a.dst for obj in anomaly_objects(a, TLP[tlp.lower()], created, created_by)
     )
     return list({obj["id"]: obj for obj in objects}.values())

@@ -56,9 +56,7 @@ def save_model(detector: Detector, directory: Path, source: Mapping[str, Any]) -
         "baseline_numeric": np.column_stack([base.numeric[c] for c in enc.schema.numeric])
         if enc.schema.numeric
         else np.zeros((len(base), 0)),
-        "baseline_categorical": np.column_stack(
-            [base.categorical[c].astype(str) for c in enc.schema.categorical]
-        )
+        "baseline_categorical": np.column_stack([base.categorical[c].astype(str) for c in enc.schema.categorical])
         if enc.schema.categorical
         else np.zeros((len(base), 0), dtype=str),
     }

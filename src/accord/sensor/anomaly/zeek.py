@@ -141,10 +141,7 @@ class ZeekConnParser:
         try:
             numeric = {name: cells[:, self._fields.index(name)].astype(np.float64) for name in ZEEK_NUMERIC}
             ts = col["ts"].astype(np.float64)
-            ports = [
-                np.where(col[k] == self._unset, "-1", col[k]).astype(np.int64)
-                for k in ("id.orig_p", "id.resp_p")
-            ]
+            ports = [np.where(col[k] == self._unset, "-1", col[k]).astype(np.int64) for k in ("id.orig_p", "id.resp_p")]
         except ValueError as exc:
             raise FlowFormatError(f"conn log has a non-numeric value where a number belongs ({exc})") from exc
         states = col["conn_state"]
