@@ -15,7 +15,8 @@ _path = st.sampled_from(["value", "name", "hashes.'SHA-256'", "hashes.MD5", "has
                          "hashes.'SHA-256 '", "true", "9lives"])
 _value = st.one_of(
     st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\x00"), max_size=12),
-    st.sampled_from(["d41d8cd98f00b204e9800998ecf8427e", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    st.sampled_from(["d41d8cd98f00b204e9800998ecf8427e",
+                     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
                      "da39a3ee5e6b4b0d3255bfef95601890afd80709", "198.51.100.7", "it\\'s", "a\\\\b", "ab'"]))
 _op = st.sampled_from(["=", "!=", " = ", "=  ", "<", "LIKE", "MATCHES", "IN"])
 _join = st.sampled_from([" AND ", " OR ", " and ", "AND", " FOLLOWEDBY "])

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from accord.domain.sharing import Reader, Role
 
 
-class OrgKind(str, Enum):
+class OrgKind(StrEnum):
     GOVERNMENT_CERT = "government-cert"
     COMPANY = "company"
     SECTOR_ISAC = "sector-isac"

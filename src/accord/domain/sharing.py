@@ -22,14 +22,14 @@ explicitly named recipients) and what the public feed may show (CLEAR alone).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from accord.domain.tlp import Tlp
 
 UNMARKED_DEFAULT = Tlp.AMBER
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     """What an account may do. Collection access (by organisation) is checked on top of the role."""
 
     READER = "reader"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from sqlalchemy import Connection, delete, select, update
 
 from accord.domain.errors import Conflict, NotFound
@@ -20,9 +23,11 @@ from accord.store.tables import (
     sharing_groups,
 )
 
+_ORG_COLS = (organisations.c.id, organisations.c.name, organisations.c.kind, organisations.c.country,
+             organisations.c.sectors, organisations.c.identity_id)
 
-def _org(r: object) -> Organisation:
-    row = tuple(r)  # type: ignore[call-overload]
+
+def _org(row: Sequence[Any]) -> Organisation:
     return Organisation(row[0], row[1], OrgKind(row[2]), row[3],
                         tuple(s for s in row[4].split(",") if s), row[5])
 
@@ -51,20 +56,16 @@ class AdminMixin:
             identity_id=identity_id, created=now_micros())).inserted_primary_key[0]  # type: ignore[index]
         return Organisation(int(new_id), name, kind, country, sectors, identity_id)
 
-    def _org_cols(self) -> tuple[object, ...]:
-        c = organisations.c
-        return (c.id, c.name, c.kind, c.country, c.sectors, c.identity_id)
-
     def get_org(self, name_or_id: str | int) -> Organisation:
         c = organisations.c
         cond = c.id == name_or_id if isinstance(name_or_id, int) else c.name == name_or_id
-        row = self.conn.execute(select(*self._org_cols()).where(cond)).first()  # type: ignore[call-overload]
+        row = self.conn.execute(select(*_ORG_COLS).where(cond)).first()
         if row is None:
             raise NotFound(f"no organisation {name_or_id!r}")
         return _org(row)
 
     def list_orgs(self) -> list[Organisation]:
-        stmt = select(*self._org_cols()).order_by(organisations.c.id)  # type: ignore[call-overload]
+        stmt = select(*_ORG_COLS).order_by(organisations.c.id)
         return [_org(r) for r in self.conn.execute(stmt)]
 
     # accounts and keys ---------------------------------------------------------------------
