@@ -148,10 +148,12 @@ def _show(anomalies: Sequence[Anomaly], limit: int) -> None:
     if not anomalies:
         return
     table = Table(
-        title=f"{len(anomalies):,} anomalies" + (f" (top {limit} by score)" if len(anomalies) > limit else "")
+        title=f"{len(anomalies):,} anomalies" + (f" (top {limit} by score)" if len(anomalies) > limit else ""),
+        expand=True,
     )
-    for column in ("row", "source", "destination", "score", "conf.", "why"):
-        table.add_column(column, overflow="fold")
+    for column in ("row", "source", "destination", "score", "conf."):
+        table.add_column(column, no_wrap=True, justify="right" if column in ("score", "conf.") else "left")
+    table.add_column("why (strongest first)", ratio=1, overflow="fold")
     for a in sorted(anomalies, key=lambda a: -a.score)[:limit]:
         table.add_row(
             str(a.row),
