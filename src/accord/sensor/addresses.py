@@ -89,11 +89,11 @@ class _Laminar:
 class AddressTable:
     """Every address and CIDR indicator of a matcher, for both IP versions."""
 
-    def __init__(self, entries: Iterable[tuple[normalize.IPNetwork, int]]) -> None:
+    def __init__(self, entries: Iterable[tuple[int, int, int, int]]) -> None:
+        """``entries``: (IP version, first address, last address, payload index)."""
         families: dict[int, dict[tuple[int, int], list[int]]] = {4: {}, 6: {}}
-        for net, index in entries:
-            key = (int(net.network_address), int(net.broadcast_address))
-            families[net.version].setdefault(key, []).append(index)
+        for version, start, end, index in entries:
+            families[version].setdefault((start, end), []).append(index)
         self._v4 = _Laminar(families[4], 2**32 - 1)
         self._v6 = _Laminar(families[6], 2**128 - 1)
         self._v4_starts = np.asarray(self._v4.starts, dtype=np.uint64)

@@ -53,9 +53,7 @@ def _clean(text: str) -> str:
     return " ".join(text.split()) or "-"
 
 
-def zeek_intel(
-    indicators: Iterable[Mapping[str, Any]], source: str = "accord", now: datetime | None = None
-) -> str:
+def zeek_intel(indicators: Iterable[Mapping[str, Any]], source: str = "accord", now: datetime | None = None) -> str:
     """A Zeek intel file for ``Intel::read_files``; meta.desc is the indicator name, meta.url its STIX id."""
     lines = ["#fields\tindicator\tindicator_type\tmeta.source\tmeta.desc\tmeta.url"]
     for ind in _exportable(indicators, now):
@@ -63,9 +61,7 @@ def zeek_intel(
             if obs.kind is Kind.ADDR:
                 net = ipaddress.ip_network(obs.value)
                 single = net.prefixlen == net.max_prefixlen
-                value, kind = (
-                    (str(net.network_address), "Intel::ADDR") if single else (str(net), "Intel::SUBNET")
-                )
+                value, kind = (str(net.network_address), "Intel::ADDR") if single else (str(net), "Intel::SUBNET")
             elif obs.kind is Kind.URL:
                 parts = urlsplit(obs.value)
                 value, kind = obs.value[len(parts.scheme) + 3 :], _ZEEK_TYPES[obs.kind]
@@ -75,9 +71,7 @@ def zeek_intel(
     return "\n".join(lines) + "\n"
 
 
-def suricata_datasets(
-    indicators: Iterable[Mapping[str, Any]], now: datetime | None = None
-) -> SuricataDatasets:
+def suricata_datasets(indicators: Iterable[Mapping[str, Any]], now: datetime | None = None) -> SuricataDatasets:
     """Suricata dataset files: ``ipv4.lst``, ``ipv6.lst``, ``domains.lst``, ``urls.lst``, ``md5.lst``,
     ``sha256.lst`` (only those with values), for ``dataset:isset,<name>,type <t>,load <file>`` rules."""
     sets: dict[str, set[str]] = {}

@@ -54,9 +54,7 @@ def _write_atomically(path: Path, data: bytes) -> None:
 class TaxiiFeed:
     """A TAXII 2.1 collection, fetched incrementally into ``cache_dir``."""
 
-    def __init__(
-        self, client: TaxiiClient, collection: str, cache_dir: Path, api_root: str | None = None
-    ) -> None:
+    def __init__(self, client: TaxiiClient, collection: str, cache_dir: Path, api_root: str | None = None) -> None:
         self.client = client
         self.collection = collection
         self.api_root = api_root or client.default_api_root()
@@ -80,9 +78,7 @@ class TaxiiFeed:
             for obj in page.objects:
                 self.fetched += 1
                 ident = str(obj.get("id"))
-                if ident not in known or str(obj.get("modified", "")) >= str(
-                    known[ident].get("modified", "")
-                ):
+                if ident not in known or str(obj.get("modified", "")) >= str(known[ident].get("modified", "")):
                     known[ident] = obj
             added_after = page.added_last or added_after
         self.directory.mkdir(parents=True, exist_ok=True)

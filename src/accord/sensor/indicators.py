@@ -20,6 +20,7 @@ domain-name matches its subdomains too.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -45,6 +46,9 @@ _PATHS: dict[tuple[str, ...], tuple[Kind, Role]] = {
 _HASH_NAMES = {"md5", "sha-1", "sha1", "sha-256", "sha256"}
 _COMPARISONS = (p.EqualityComparisonExpression, p.InComparisonExpression, p.IsSubsetComparisonExpression)
 _Necessary = frozenset[Observable] | None
+# The overwhelmingly common shape, ``[type:path = 'value']``, is compiled without the ANTLR parser
+# (about 100x faster, which matters for feeds of a million indicators); anything else goes through it.
+_ONE_EQUALITY = re.compile(r"^\[\s*([a-z0-9-]+):([A-Za-z0-9_.'-]+)\s*=\s*'((?:[^'\\]|\\.)*)'\s*\]$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +102,8 @@ def _constants(rhs: Any) -> list[str]:
 
 def _observable(kind: Kind, role: Role, text: str) -> Observable | None:
     if kind is Kind.ADDR:
-        net = normalize.network(text)
-        return None if net is None else Observable(kind, str(net), role)
+        found = normalize.network_range(text)
+        return None if found is None else Observable(kind, found[3], role)
     value = normalize.canonical(kind, text)
     return None if value is None else Observable(kind, value, role)
 
@@ -158,6 +162,25 @@ def _simple_boolean(expr: Any) -> bool:
     return _comparison(expr) is not None
 
 
+def _quick(ident: str, pattern: str, name: str) -> CompiledIndicator | None:
+    """A one-comparison pattern compiled directly; None when the pattern has any other shape."""
+    found = _ONE_EQUALITY.match(pattern.strip())
+    if found is None:
+        return None
+    object_type, path, text = found.groups()
+    parts = path.split(".")
+    if object_type == "file" and len(parts) == 2 and parts[0] == "hashes":
+        target = (Kind.HASH, Role.ANY) if parts[1].strip("'").lower() in _HASH_NAMES else None
+    else:
+        target = None if "'" in path else _PATHS.get((object_type, *parts))
+    if target is None:
+        return None
+    obs = _observable(target[0], target[1], re.sub(r"\\(.)", r"\1", text))
+    if obs is None:
+        return None
+    return CompiledIndicator(ident, name, pattern, frozenset({obs}), residual=False, single_observation=True)
+
+
 def compile_indicator(indicator: Mapping[str, Any]) -> CompiledIndicator:
     """Compile one STIX indicator dict; raises IndicatorError when it cannot be used for matching."""
     ident = str(indicator.get("id", "indicator--?"))
@@ -166,6 +189,9 @@ def compile_indicator(indicator: Mapping[str, Any]) -> CompiledIndicator:
     pattern = indicator.get("pattern")
     if not isinstance(pattern, str):
         raise IndicatorError(ident, "no pattern")
+    quick = _quick(ident, pattern, str(indicator.get("name", "")))
+    if quick is not None:
+        return quick
     try:
         tree = create_pattern_object(pattern, version="2.1")
     except Exception as exc:  # the ANTLR-based parser raises several unrelated types

@@ -52,18 +52,16 @@ class Matcher:
     def __init__(self, indicators: Sequence[CompiledIndicator]) -> None:
         self.indicators = tuple(indicators)
         self._targets: list[tuple[int, Role]] = []
-        self._text: dict[Kind, dict[str, list[int]]] = {
-            kind: {} for kind in MATCHABLE if kind is not Kind.ADDR
-        }
-        networks: list[tuple[normalize.IPNetwork, int]] = []
+        self._text: dict[Kind, dict[str, list[int]]] = {kind: {} for kind in MATCHABLE if kind is not Kind.ADDR}
+        networks: list[tuple[int, int, int, int]] = []
         for index, indicator in enumerate(self.indicators):
             for obs in indicator.observables:
                 target = len(self._targets)
                 self._targets.append((index, obs.role))
                 if obs.kind is Kind.ADDR:
-                    net = normalize.network(obs.value)
-                    if net is not None:
-                        networks.append((net, target))
+                    found = normalize.network_range(obs.value)
+                    if found is not None:
+                        networks.append((found[0], found[1], found[2], target))
                 else:
                     self._text[obs.kind].setdefault(obs.value, []).append(target)
         self._addresses = AddressTable(networks)

@@ -14,6 +14,7 @@ reference matcher, which is what makes the kernel's answers identical to a caref
 from __future__ import annotations
 
 import ipaddress
+import re
 from urllib.parse import urlsplit, urlunsplit
 
 from accord.sensor.model import Kind
@@ -23,6 +24,7 @@ _HASH_LENGTHS = {32: "MD5", 40: "SHA-1", 64: "SHA-256"}
 _HEX = frozenset("0123456789abcdef")
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+_V4 = re.compile(r"^([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})(?:/([0-9]{1,2}))?$")
 
 
 def domain(value: str) -> str | None:
@@ -110,6 +112,34 @@ def network(value: str) -> IPNetwork | None:
         return ipaddress.ip_network(value.strip(), strict=False)
     except ValueError:
         return None
+
+
+def network_range(value: str) -> tuple[int, int, int, str] | None:
+    """(IP version, first address, last address, canonical CIDR text) of an address or range.
+
+    Same answers as ``ipaddress.ip_network(value, strict=False)``; dotted quads take a fast path,
+    because a feed of a million indicators is mostly IPv4 and ``ipaddress`` costs ~20 us per value.
+    """
+    text = value.strip()
+    quad = _V4.match(text)
+    if quad is None:
+        net = network(text)
+        return None if net is None else (net.version, int(net.network_address), int(net.broadcast_address), str(net))
+    parts = quad.groups()
+    if any(len(p) > 1 and p[0] == "0" for p in parts[:4]):
+        return None
+    a, b, c, d = (int(p) for p in parts[:4])
+    prefix = 32 if parts[4] is None else int(parts[4])
+    if max(a, b, c, d) > 255 or prefix > 32:
+        return None
+    host_bits = (1 << (32 - prefix)) - 1
+    start = ((a << 24) | (b << 16) | (c << 8) | d) & ~host_bits
+    return (
+        4,
+        start,
+        start | host_bits,
+        f"{start >> 24}.{(start >> 16) & 255}.{(start >> 8) & 255}.{start & 255}/{prefix}",
+    )
 
 
 def canonical(kind: Kind, value: str) -> str | None:

@@ -108,9 +108,7 @@ class Run:
         time_field = batch.time_field
         times = batch.table.column(time_field) if time_field else None
         seen: set[tuple[int, int]] = set()
-        for row, name, value, index in zip(
-            found.rows, found.fields, found.values, found.indicators, strict=True
-        ):
+        for row, name, value, index in zip(found.rows, found.fields, found.values, found.indicators, strict=True):
             if (row, index) in seen:
                 continue
             seen.add((row, index))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -37,9 +38,7 @@ class LogBatch:
 
     @property
     def time_field(self) -> str | None:
-        return next(
-            (s.name for s in self.specs if s.kind is Kind.TIME and s.name in self.table.schema.names), None
-        )
+        return next((s.name for s in self.specs if s.kind is Kind.TIME and s.name in self.table.schema.names), None)
 
 
 def parse_mapping(items: Sequence[str]) -> tuple[FieldSpec, ...]:
@@ -95,11 +94,18 @@ def _zeek(
     header = zeek.parse_header(header_lines, name, problems)
     specs = _merge(zeek.field_specs(header), mapping)
     parser = zeek.ChunkParser(header, specs, name, problems)
-    line = header.lines + 1
-    chunks = sources.chunks(stream, line)
-    for chunk in _then_follow(chunks, stream, name, mode):
-        table, lines = parser.parse(chunk)
-        yield LogBatch(name, table, lines, specs, len(chunk.data))
+    if sources.is_plain_file(name):
+        offset = sum(len(line) for line in header_lines)
+        blocks: Iterator[bytes | memoryview] = sources.mapped(name, offset)
+    else:
+        blocks = (chunk.data for chunk in sources.chunks(stream, 0))
+    for block in blocks:
+        table, lines = parser.parse(block)
+        yield LogBatch(name, table, lines, specs, len(block))
+    if mode is not None and name != "-":
+        for chunk in sources.follow(name, os.path.getsize(name), parser.next_line, mode):
+            table, lines = parser.parse(chunk.data)
+            yield LogBatch(name, table, lines, specs, len(chunk.data))
 
 
 def _then_follow(

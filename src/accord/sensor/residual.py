@@ -97,9 +97,7 @@ class ResidualEvaluator:
     """Decides residual patterns on the events the tables pre-selected for them."""
 
     def __init__(self, indicators: Sequence[CompiledIndicator], limit: int = 10_000) -> None:
-        self._patterns = {
-            ind.id: Pattern(ind.pattern, stix_version="2.1") for ind in indicators if ind.residual
-        }
+        self._patterns = {ind.id: Pattern(ind.pattern, stix_version="2.1") for ind in indicators if ind.residual}
         self._single = {ind.id for ind in indicators if ind.residual and ind.single_observation}
         self._kept: dict[str, list[_Event]] = {}
         self._limit = limit

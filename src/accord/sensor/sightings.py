@@ -73,11 +73,7 @@ class SightingAggregator:
 
     def add(self, match: Match, now: float | None = None) -> None:
         """Count one match; events without a time count at ``now``."""
-        moment = (
-            match.time
-            if match.time is not None
-            else (now if now is not None else datetime.now(UTC).timestamp())
-        )
+        moment = match.time if match.time is not None else (now if now is not None else datetime.now(UTC).timestamp())
         start = int(moment // self.policy.window_seconds) * self.policy.window_seconds
         window = self._windows.setdefault((match.indicator, start), _Window())
         window.count += 1
@@ -124,9 +120,7 @@ class SightingAggregator:
                 refs: list[str] = []
                 for number, sco in enumerate(scos):
                     sco["spec_version"] = "2.1"
-                    sco["id"] = (
-                        f"{sco['type']}--{uuid.uuid5(_NAMESPACE, f'{key}|{number}|{sorted(sco.items())}')}"
-                    )
+                    sco["id"] = f"{sco['type']}--{uuid.uuid5(_NAMESPACE, f'{key}|{number}|{sorted(sco.items())}')}"
                     refs.append(sco["id"])
                 observed["object_refs"] = refs
                 sighting["observed_data_refs"] = [observed["id"]]

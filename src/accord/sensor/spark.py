@@ -70,10 +70,7 @@ def match_file(
     counters += [("suppressed", name, n) for name, n in summary.suppressed.items()]
     counters += [("problems", name, n) for name, n in summary.problems.counts.items()]
     rows += [{"kind": kind, "source": path, "value": name, "line": n} for kind, name, n in counters]
-    rows += [
-        {"kind": "bad", "source": r.source, "line": r.line, "value": r.reason}
-        for r in summary.problems.records
-    ]
+    rows += [{"kind": "bad", "source": r.source, "line": r.line, "value": r.reason} for r in summary.problems.records]
     return pa.RecordBatch.from_pylist(rows, schema=OUTPUT)
 
 

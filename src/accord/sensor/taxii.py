@@ -124,9 +124,7 @@ class TaxiiClient:
             params = {**params, "next": str(body["next"])}
         raise TaxiiError(url, f"more than {self.max_pages} pages; stopped")
 
-    def add_objects(
-        self, api_root: str, collection: str, objects: Sequence[Mapping[str, Any]]
-    ) -> dict[str, Any]:
+    def add_objects(self, api_root: str, collection: str, objects: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         """POST an envelope; returns the status resource."""
         url = urljoin(api_root, f"collections/{collection}/objects/")
         return self._json("POST", url, json={"objects": list(objects)}, headers={"Content-Type": MEDIA_TYPE})

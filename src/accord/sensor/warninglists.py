@@ -103,8 +103,8 @@ class Benign:
         for index, wl in enumerate(self.lists):
             for entry in wl.entries:
                 if wl.type == "cidr":
-                    if (net := normalize.network(entry)) is not None:
-                        ranges.append((net, index))
+                    if (found := normalize.network_range(entry)) is not None:
+                        ranges.append((found[0], found[1], found[2], index))
                 elif wl.type == "hostname":
                     if (host := normalize.domain(entry)) is not None:
                         self._hosts.setdefault(host, []).append(index)
@@ -134,17 +134,11 @@ class Benign:
         if kind is Kind.ADDR and (hit := self._applies(self._ranges.lookup(value), kind)):
             return hit
         text = value.strip().lower()
-        canon = (
-            normalize.canonical(kind, value)
-            if kind in (Kind.DOMAIN, Kind.URL, Kind.HASH, Kind.EMAIL)
-            else text
-        )
+        canon = normalize.canonical(kind, value) if kind in (Kind.DOMAIN, Kind.URL, Kind.HASH, Kind.EMAIL) else text
         for candidate in {text, canon or text}:
             if hit := self._applies(self._strings.get(candidate.rstrip("."), ()), kind):
                 return hit
-        host = (
-            urlsplit(canon).hostname if kind is Kind.URL and canon else canon if kind is Kind.DOMAIN else None
-        )
+        host = urlsplit(canon).hostname if kind is Kind.URL and canon else canon if kind is Kind.DOMAIN else None
         if host:
             found = [i for name in normalize.parent_domains(host) for i in self._hosts.get(name, ())]
             if hit := self._applies(found, kind):

@@ -79,15 +79,11 @@ def parse_header(lines: Sequence[bytes], source: str, problems: Problems) -> Hea
     if "#fields" not in values:
         raise InputError(source, len(lines) + 1, "not a Zeek TSV log: no #fields header line")
     fields = tuple(values["#fields"].split(separator))
-    types = (
-        tuple(values.get("#types", "").split(separator)) if "#types" in values else ("string",) * len(fields)
-    )
+    types = tuple(values.get("#types", "").split(separator)) if "#types" in values else ("string",) * len(fields)
     types_line = next((i for i, raw in enumerate(lines, 1) if raw.startswith(b"#types")), 0)
     for name, kind in zip(fields, types, strict=False):
         if not _KNOWN_TYPES.match(kind):
-            problems.add(
-                source, types_line, f"column {name!r} has type {kind!r}; read as string", "unknown Zeek type"
-            )
+            problems.add(source, types_line, f"column {name!r} has type {kind!r}; read as string", "unknown Zeek type")
     return Header(
         separator,
         fields,
@@ -115,6 +111,7 @@ class ChunkParser:
     """Parses chunks of one Zeek log into record batches of the needed columns."""
 
     def __init__(self, header: Header, specs: Sequence[FieldSpec], source: str, problems: Problems) -> None:
+        self.next_line = header.lines + 1
         self.header = header
         self.source = source
         self.problems = problems
@@ -125,8 +122,7 @@ class ChunkParser:
         self.time_field = "ts" if "ts" in wanted else None
         match = {s.name for s in specs if s.kind not in (Kind.TIME, Kind.USER)}
         types: dict[str, pa.DataType] = {
-            name: pa.dictionary(pa.int32(), pa.string()) if name in match else pa.string()
-            for name in self.columns
+            name: pa.dictionary(pa.int32(), pa.string()) if name in match else pa.string() for name in self.columns
         }
         self._read = pcsv.ReadOptions(column_names=list(header.fields), block_size=4 << 20, use_threads=True)
         self._convert = pcsv.ConvertOptions(
@@ -142,8 +138,8 @@ class ChunkParser:
         self._bad_rows += 1
         return "skip"
 
-    def parse(self, chunk: Chunk) -> tuple[pa.RecordBatch, np.ndarray]:
-        """Record batch of the chunk's good records and the line number of each."""
+    def parse(self, data: bytes | memoryview) -> tuple[pa.RecordBatch, np.ndarray]:
+        """Record batch of a block of whole lines (the next ones of the file) and the line of each record."""
         self._bad_rows = 0
         parse = pcsv.ParseOptions(
             delimiter=self.header.separator,
@@ -154,7 +150,7 @@ class ChunkParser:
             invalid_row_handler=self._skip,
         )
         table = pcsv.read_csv(
-            pa.py_buffer(chunk.data),
+            pa.py_buffer(data),
             read_options=self._read,
             parse_options=parse,
             convert_options=self._convert,
@@ -164,9 +160,13 @@ class ChunkParser:
             if table.num_rows
             else pa.RecordBatch.from_pylist([], schema=table.schema)
         )
-        lines = chunk.first_line + np.arange(batch.num_rows, dtype=np.int64)
+        lines = self.next_line + np.arange(batch.num_rows, dtype=np.int64)
         if self._bad_rows or not _utf8_ok(batch):
-            batch, lines = self._rescan(chunk, batch)
+            text = bytes(data)
+            batch, lines = self._rescan(Chunk(self.next_line, text), batch)
+            self.next_line += text.count(b"\n") + (not text.endswith(b"\n"))
+        else:
+            self.next_line += batch.num_rows
         if self.time_field is not None:
             batch = self._check_times(batch, lines)
         if "host" in self.columns and "uri" in self.columns:
@@ -198,9 +198,7 @@ class ChunkParser:
                 continue
             columns = raw.count(sep) + 1
             if columns != width:
-                self.problems.add(
-                    self.source, number, f"{columns} columns, header has {width}", "wrong column count"
-                )
+                self.problems.add(self.source, number, f"{columns} columns, header has {width}", "wrong column count")
                 continue
             parsed.append(number)
             try:
@@ -213,8 +211,7 @@ class ChunkParser:
             self.problems.add(
                 self.source,
                 chunk.first_line,
-                f"{batch.num_rows} records parsed, {len(parsed)} "
-                "lines counted; carriage returns inside records?",
+                f"{batch.num_rows} records parsed, {len(parsed)} lines counted; carriage returns inside records?",
                 "chunk skipped",
             )
             return batch.slice(0, 0), np.zeros(0, dtype=np.int64)
