@@ -37,10 +37,80 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 OUT = Path(__file__).resolve().parent / "out" / "match"
-CONN_FIELDS = ["ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto", "service", "duration", "orig_bytes", "resp_bytes", "conn_state", "local_orig", "local_resp", "missed_bytes", "history", "orig_pkts", "orig_ip_bytes", "resp_pkts", "resp_ip_bytes", "tunnel_parents"]
-CONN_TYPES = ["time", "string", "addr", "port", "addr", "port", "enum", "string", "interval", "count", "count", "string", "bool", "bool", "count", "string", "count", "count", "count", "count", "set[string]"]
-DNS_FIELDS = ["ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto", "trans_id", "query", "qtype_name", "rcode_name", "answers"]
-DNS_TYPES = ["time", "string", "addr", "port", "addr", "port", "enum", "count", "string", "string", "string", "vector[string]"]
+CONN_FIELDS = [
+    "ts",
+    "uid",
+    "id.orig_h",
+    "id.orig_p",
+    "id.resp_h",
+    "id.resp_p",
+    "proto",
+    "service",
+    "duration",
+    "orig_bytes",
+    "resp_bytes",
+    "conn_state",
+    "local_orig",
+    "local_resp",
+    "missed_bytes",
+    "history",
+    "orig_pkts",
+    "orig_ip_bytes",
+    "resp_pkts",
+    "resp_ip_bytes",
+    "tunnel_parents",
+]
+CONN_TYPES = [
+    "time",
+    "string",
+    "addr",
+    "port",
+    "addr",
+    "port",
+    "enum",
+    "string",
+    "interval",
+    "count",
+    "count",
+    "string",
+    "bool",
+    "bool",
+    "count",
+    "string",
+    "count",
+    "count",
+    "count",
+    "count",
+    "set[string]",
+]
+DNS_FIELDS = [
+    "ts",
+    "uid",
+    "id.orig_h",
+    "id.orig_p",
+    "id.resp_h",
+    "id.resp_p",
+    "proto",
+    "trans_id",
+    "query",
+    "qtype_name",
+    "rcode_name",
+    "answers",
+]
+DNS_TYPES = [
+    "time",
+    "string",
+    "addr",
+    "port",
+    "addr",
+    "port",
+    "enum",
+    "count",
+    "string",
+    "string",
+    "string",
+    "vector[string]",
+]
 CHUNK = 1_000_000
 
 
@@ -83,15 +153,12 @@ def generate(rows: int, parts: int) -> dict[str, Any]:
     internal = pa.array([f"192.168.{i // 250}.{i % 250 + 1}" for i in range(2000)])
     external = _ips(rng, 400_000)
     domains = pa.array(
-        [
-            f"{'www.' if i % 3 == 0 else ''}site{i}.{('com', 'net', 'org', 'io')[i % 4]}"
-            for i in range(200_000)
-        ]
+        [f"{'www.' if i % 3 == 0 else ''}site{i}.{('com', 'net', 'org', 'io')[i % 4]}" for i in range(200_000)]
     )
     names = ["conn.log"] + [f"parts/conn-{p}.log" for p in range(parts)]
     (OUT / "parts").mkdir(exist_ok=True)
     sinks = [open(OUT / n, "wb") for n in names]  # noqa: SIM115 - closed below
-    for sink, name in zip(sinks, names, strict=True):
+    for sink in sinks:
         sink.write(_header("conn", CONN_FIELDS, CONN_TYPES))
     for part, start in enumerate(range(0, rows, CHUNK)):
         n = min(CHUNK, rows - start)
@@ -151,9 +218,7 @@ def generate(rows: int, parts: int) -> dict[str, Any]:
                 "rcode_name": "NOERROR",
                 "answers": "-",
             }
-            _write(
-                [sink], pa.table({f: cols.get(f, pa.array([fill.get(f, "-")] * n)) for f in DNS_FIELDS}), 0
-            )
+            _write([sink], pa.table({f: cols.get(f, pa.array([fill.get(f, "-")] * n)) for f in DNS_FIELDS}), 0)
         sink.write(b"#close\t2026-11-27-23-59-59\n")
     info: dict[str, Any] = {"conn_rows": rows, "dns_rows": dns_rows, "bundles": {}}
     for size in (10_000, 1_000_000):
@@ -210,9 +275,7 @@ def _indicators(rng: np.random.Generator, size: int, external: pa.Array, domains
     ]
     bundle = OUT / f"indicators-{size}.json"
     bundle.write_bytes(
-        orjson.dumps(
-            {"type": "bundle", "id": "bundle--00000000-0000-4000-8000-000000000000", "objects": objects}
-        )
+        orjson.dumps({"type": "bundle", "id": "bundle--00000000-0000-4000-8000-000000000000", "objects": objects})
     )
     values = OUT / f"values-{size}.txt"
     values.write_text("\n".join(ips + names + urls + hashes) + "\n")
@@ -266,8 +329,16 @@ def worker(args: argparse.Namespace) -> None:
         result = {"seconds": seconds, "rows": rows, "matches": hits}
     else:
         raise SystemExit(f"unknown worker {args.worker}")
-    result["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["maxrss_mb"] = _peak_rss_mb()
     print(json.dumps(result))
+
+
+def _peak_rss_mb() -> float:
+    """VmHWM of this process (ru_maxrss would include the parent's peak, inherited across fork)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _python_loop(log: Path, values: set[str], dns: bool) -> tuple[float, int, int]:
@@ -289,9 +360,7 @@ def _python_loop(log: Path, values: set[str], dns: bool) -> tuple[float, int, in
 
 
 def contender(kind: str, **kwargs: Any) -> dict[str, Any]:
-    argv = [sys.executable, __file__, "--worker", kind] + [
-        f"--{k}={v}" for k, v in kwargs.items() if v is not None
-    ]
+    argv = [sys.executable, __file__, "--worker", kind] + [f"--{k}={v}" for k, v in kwargs.items() if v is not None]
     done = subprocess.run(argv, capture_output=True, text=True, check=True)
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
@@ -327,9 +396,7 @@ def stix2_matcher_rate(bundle: Path, log: Path, events: int = 50, patterns: int 
             if not line.startswith("#"):
                 cols = line.split("\t")
                 sample.append(
-                    observed_data(
-                        specs, {"id.orig_h": cols[2], "id.resp_h": cols[4]}, float(cols[0]), len(sample)
-                    )
+                    observed_data(specs, {"id.orig_h": cols[2], "id.resp_h": cols[4]}, float(cols[0]), len(sample))
                 )
             if len(sample) == events:
                 break
@@ -341,9 +408,7 @@ def stix2_matcher_rate(bundle: Path, log: Path, events: int = 50, patterns: int 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=10_000_000, help="conn.log rows (dns.log gets a tenth)")
     parser.add_argument("--spark", action="store_true", help="also run Spark local mode (4 part files)")
     parser.add_argument("--grep-timeout", type=float, default=900.0)

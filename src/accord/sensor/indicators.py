@@ -48,6 +48,7 @@ _COMPARISONS = (p.EqualityComparisonExpression, p.InComparisonExpression, p.IsSu
 _Necessary = frozenset[Observable] | None
 # The overwhelmingly common shape, ``[type:path = 'value']``, is compiled without the ANTLR parser
 # (about 100x faster, which matters for feeds of a million indicators); anything else goes through it.
+_ESCAPE = re.compile(r"\\(.)")
 _ONE_EQUALITY = re.compile(r"^\[\s*([a-z0-9-]+):([A-Za-z0-9_.'-]+)\s*=\s*'((?:[^'\\]|\\.)*)'\s*\]$")
 
 
@@ -94,10 +95,15 @@ def _path_of(lhs: p.ObjectPath) -> tuple[Kind, Role] | None:
     return _PATHS.get((lhs.object_type_name, *names))
 
 
+def _unescape(text: str) -> str:
+    """STIX 2.1 §9.2 string literals escape ``'`` and ``\\`` with a backslash; stix2 keeps them escaped."""
+    return _ESCAPE.sub(r"\1", text)
+
+
 def _constants(rhs: Any) -> list[str]:
     if isinstance(rhs, p.ListConstant):
-        return [str(item.value) for item in rhs.value]
-    return [str(rhs.value)] if isinstance(rhs, p.StringConstant) else []
+        return [_unescape(str(item.value)) for item in rhs.value]
+    return [_unescape(str(rhs.value))] if isinstance(rhs, p.StringConstant) else []
 
 
 def _observable(kind: Kind, role: Role, text: str) -> Observable | None:
@@ -175,7 +181,7 @@ def _quick(ident: str, pattern: str, name: str) -> CompiledIndicator | None:
         target = None if "'" in path else _PATHS.get((object_type, *parts))
     if target is None:
         return None
-    obs = _observable(target[0], target[1], re.sub(r"\\(.)", r"\1", text))
+    obs = _observable(target[0], target[1], _unescape(text))
     if obs is None:
         return None
     return CompiledIndicator(ident, name, pattern, frozenset({obs}), residual=False, single_observation=True)
