@@ -37,80 +37,17 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 OUT = Path(__file__).resolve().parent / "out" / "match"
-CONN_FIELDS = [
-    "ts",
-    "uid",
-    "id.orig_h",
-    "id.orig_p",
-    "id.resp_h",
-    "id.resp_p",
-    "proto",
-    "service",
-    "duration",
-    "orig_bytes",
-    "resp_bytes",
-    "conn_state",
-    "local_orig",
-    "local_resp",
-    "missed_bytes",
-    "history",
-    "orig_pkts",
-    "orig_ip_bytes",
-    "resp_pkts",
-    "resp_ip_bytes",
-    "tunnel_parents",
-]
-CONN_TYPES = [
-    "time",
-    "string",
-    "addr",
-    "port",
-    "addr",
-    "port",
-    "enum",
-    "string",
-    "interval",
-    "count",
-    "count",
-    "string",
-    "bool",
-    "bool",
-    "count",
-    "string",
-    "count",
-    "count",
-    "count",
-    "count",
-    "set[string]",
-]
-DNS_FIELDS = [
-    "ts",
-    "uid",
-    "id.orig_h",
-    "id.orig_p",
-    "id.resp_h",
-    "id.resp_p",
-    "proto",
-    "trans_id",
-    "query",
-    "qtype_name",
-    "rcode_name",
-    "answers",
-]
-DNS_TYPES = [
-    "time",
-    "string",
-    "addr",
-    "port",
-    "addr",
-    "port",
-    "enum",
-    "count",
-    "string",
-    "string",
-    "string",
-    "vector[string]",
-]
+# Zeek's conn.log and dns.log columns (Zeek 6 base scripts), as the ASCII writer lists them.
+CONN_FIELDS = (  # noqa: SIM905 - a column list reads best as one line of names
+    "ts uid id.orig_h id.orig_p id.resp_h id.resp_p proto service duration orig_bytes resp_bytes conn_state "
+    "local_orig local_resp missed_bytes history orig_pkts orig_ip_bytes resp_pkts resp_ip_bytes tunnel_parents"
+).split()
+CONN_TYPES = (  # noqa: SIM905
+    "time string addr port addr port enum string interval count count string bool bool count string count "
+    "count count count set[string]"
+).split()
+DNS_FIELDS = "ts uid id.orig_h id.orig_p id.resp_h id.resp_p proto trans_id query qtype_name rcode_name answers".split()  # noqa: SIM905, E501
+DNS_TYPES = "time string addr port addr port enum count string string string vector[string]".split()  # noqa: SIM905
 CHUNK = 1_000_000
 
 

@@ -6,6 +6,11 @@ import itertools
 from pathlib import Path
 from typing import Any
 
+import orjson
+from click.testing import CliRunner, Result
+
+from accord.cli import cli
+
 _ids = itertools.count(1)
 CONN_FIELDS = ["ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto"]
 CONN_TYPES = ["time", "string", "addr", "port", "addr", "port", "enum"]
@@ -50,3 +55,16 @@ def write_conn(folder: Path, rows: list[tuple[str, str, str]], name: str = "conn
     body = "".join(conn_line(ts, o, r, f"C{i}") for i, (ts, o, r) in enumerate(rows))
     path.write_bytes((zeek_header(CONN_FIELDS, CONN_TYPES) + body + tail).encode())
     return path
+
+
+def write_bundle(folder: Path, objects: list[dict[str, Any]]) -> Path:
+    """A STIX 2.1 bundle file of ``objects``."""
+    path = folder / "bundle.json"
+    bundle = {"type": "bundle", "id": "bundle--00000000-0000-4000-8000-000000000001", "objects": objects}
+    path.write_bytes(orjson.dumps(bundle))
+    return path
+
+
+def accord(*args: str | Path, stdin: bytes | None = None) -> Result:
+    """Run the ``accord`` command line in-process, standard error kept apart."""
+    return CliRunner().invoke(cli, [str(a) for a in args], input=stdin)

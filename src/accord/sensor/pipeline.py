@@ -131,8 +131,12 @@ class Run:
             values = {k: (None if v is None else str(v)) for k, v in record.items()}
             self._residual.offer(match, batch.specs, values, self._accept)
 
+    def end_source(self) -> None:
+        """Decide the multi-observation patterns over one source's events (both engines do it per file)."""
+        self._residual.finish()
+
     def finish(self) -> Summary:
-        """Decide the multi-observation patterns and close the summary."""
+        """Close the summary (after the last ``end_source``)."""
         self._residual.finish()
         self.summary.residual_evaluated = self._residual.evaluated
         self.summary.residual_dropped = self._residual.dropped
@@ -161,6 +165,7 @@ def run(
             job.batch(batch)
             if progress is not None:
                 progress(name, batch.consumed)
+        job.end_source()
     summary = job.finish()
     summary.seconds = time.perf_counter() - started
     return summary

@@ -10,7 +10,7 @@ as email-addr.
   event, which is exact.
 - A pattern over several observations (``AND``/``OR``/``FOLLOWEDBY`` between observations) or with
   qualifiers (§9.4: ``WITHIN``, ``REPEATS``, ``START``/``STOP``) needs the events together: they are kept
-  (up to ``limit`` per pattern) and decided once at the end of the run; the events of the binding
+  (up to ``limit`` per pattern) and decided at the end of each file; the events of the binding
   ``stix2-matcher`` returns are reported. That is the first binding only (the library's contract).
 """
 

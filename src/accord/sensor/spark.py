@@ -6,7 +6,7 @@ runs the unchanged in-process path (readers, ``Matcher.match_batch``, residual p
 on its file and returns Arrow rows of matches, bad lines and counters, which the driver folds into one
 summary. The compiled matcher and warninglists travel once per executor as a broadcast variable.
 
-Multi-observation residual patterns are therefore decided per file, not across files.
+Multi-observation residual patterns are decided per file, as in-process runs do too.
 """
 
 from __future__ import annotations
@@ -78,6 +78,7 @@ def session(master: str = "local[2]") -> Any:
     """A Spark session whose Python workers use this interpreter (and so this installation of Accord)."""
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     from pyspark.sql import SparkSession
 
     return (

@@ -105,10 +105,14 @@ class TaxiiClient:
         collection: str,
         *,
         added_after: str | None = None,
-        limit: int | None = None,
+        limit: int | None = 1000,
         match: Mapping[str, str] | None = None,
     ) -> Iterator[Page]:
-        """Objects of a collection page by page, following ``next`` while ``more`` is true."""
+        """Objects of a collection page by page, following ``next`` while ``more`` is true.
+
+        ``limit`` is sent with every request (servers cap it at their page size); medallion 3.0.0 fails
+        on a ``next`` request without it.
+        """
         url = urljoin(api_root, f"collections/{collection}/objects/")
         params: dict[str, str] = {f"match[{k}]": v for k, v in (match or {}).items()}
         if added_after:
