@@ -103,22 +103,44 @@ class Matcher:
                 found[pos] = targets
         return found
 
-    def match_column(self, spec: FieldSpec, column: pa.Array | pa.ChunkedArray) -> Hits:
-        """Hits of one column; the column may be plain or dictionary-encoded strings."""
+    def match_batch(self, batch: pa.Table | pa.RecordBatch, fields: Iterable[FieldSpec]) -> Hits:
+        """All hits of a batch over the given fields (fields missing from the batch are ignored).
+
+        The distinct values of every chunk of every column of one kind are matched in one call, so the
+        fixed cost of the vectorised steps is paid once per kind and batch, not once per column chunk.
+        """
         hits = Hits.empty()
-        if spec.kind not in MATCHABLE:
-            return hits
-        if isinstance(column, pa.ChunkedArray):
-            column = column.combine_chunks()
-        if not pa.types.is_dictionary(column.type):
-            if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
-                column = column.cast(pa.string())
-            column = pc.dictionary_encode(column)
-        found = self._match_distinct(spec.kind, column.dictionary)
-        if not found:
-            return hits
+        names = set(batch.schema.names)
+        pieces: dict[Kind, list[tuple[FieldSpec, pa.DictionaryArray, int]]] = {}
+        for spec in fields:
+            if spec.name not in names or spec.kind not in MATCHABLE:
+                continue
+            column = batch.column(spec.name)
+            offset = 0
+            for chunk in column.chunks if isinstance(column, pa.ChunkedArray) else [column]:
+                pieces.setdefault(spec.kind, []).append((spec, _encoded(chunk), offset))
+                offset += len(chunk)
+        for kind, parts in pieces.items():
+            distinct = [part[1].dictionary for part in parts]
+            found = self._match_distinct(kind, pa.concat_arrays(distinct) if len(distinct) > 1 else distinct[0])
+            if not found:
+                continue
+            bounds = np.cumsum([0] + [len(d) for d in distinct])
+            positions = np.fromiter(sorted(found), dtype=np.int64, count=len(found))
+            owner = np.searchsorted(bounds, positions, side="right") - 1
+            for number in np.unique(owner).tolist():
+                spec, column, offset = parts[number]
+                base = int(bounds[number])
+                local = {p - base: found[p] for p in positions[owner == number].tolist()}
+                self._emit(spec, column, offset, local, hits)
+        return hits
+
+    def _emit(
+        self, spec: FieldSpec, column: pa.DictionaryArray, offset: int, found: dict[int, list[int]], hits: Hits
+    ) -> None:
+        """Rows of one chunk whose value is among ``found`` (positions in the chunk's dictionary)."""
         codes = np.asarray(column.indices.fill_null(-1)).astype(np.int64)
-        flag = np.zeros(len(column.dictionary) + 1, dtype=bool)
+        flag = np.zeros(len(column.dictionary) + 1, dtype=bool)  # the extra last slot is for nulls (-1)
         flag[list(found)] = True
         rows = np.flatnonzero(flag[codes])
         distinct = column.dictionary
@@ -127,17 +149,18 @@ class Matcher:
             for target in found[code]:
                 index, role = self._targets[target]
                 if role is Role.ANY or spec.role is Role.ANY or role is spec.role:
-                    hits.rows.append(row)
+                    hits.rows.append(row + offset)
                     hits.fields.append(spec.name)
                     hits.values.append(text)
                     hits.indicators.append(index)
-        return hits
 
-    def match_batch(self, batch: pa.RecordBatch, fields: Iterable[FieldSpec]) -> Hits:
-        """All hits of a batch over the given fields (fields missing from the batch are ignored)."""
-        hits = Hits.empty()
-        names = set(batch.schema.names)
-        for spec in fields:
-            if spec.name in names:
-                hits.extend(self.match_column(spec, batch.column(spec.name)))
-        return hits
+
+def _encoded(chunk: pa.Array) -> pa.DictionaryArray:
+    """A chunk as a dictionary array of plain strings (CSV readers already give one)."""
+    if pa.types.is_dictionary(chunk.type):
+        if chunk.dictionary.type == pa.string():
+            return chunk
+        chunk = chunk.cast(pa.string())
+    elif chunk.type != pa.string():
+        chunk = chunk.cast(pa.string())
+    return pc.dictionary_encode(chunk)

@@ -31,7 +31,7 @@ class LogBatch:
     """Events of one source: columns by log field name, the line of each row, what to match."""
 
     source: str
-    table: pa.RecordBatch
+    table: pa.Table
     lines: np.ndarray
     specs: tuple[FieldSpec, ...]
     consumed: int  # bytes of the source this batch accounts for, for progress bars
@@ -145,7 +145,7 @@ def _json(
 ) -> Iterator[LogBatch]:
     chunks = iter(counted) if header is None else _csv_as_json(iter(counted), name, header, problems)
     for table, lines in jsonlogs.batches(chunks, specs, name, problems):
-        yield LogBatch(name, table, lines, specs, counted.take())
+        yield LogBatch(name, pa.Table.from_batches([table]), lines, specs, counted.take())
 
 
 def _csv_header(stream: io.BufferedReader, name: str, specs: tuple[FieldSpec, ...]) -> list[str]:

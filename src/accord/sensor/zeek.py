@@ -138,7 +138,7 @@ class ChunkParser:
         self._bad_rows += 1
         return "skip"
 
-    def parse(self, data: bytes | memoryview) -> tuple[pa.RecordBatch, np.ndarray]:
+    def parse(self, data: bytes | memoryview) -> tuple[pa.Table, np.ndarray]:
         """Record batch of a block of whole lines (the next ones of the file) and the line of each record."""
         self._bad_rows = 0
         parse = pcsv.ParseOptions(
@@ -155,11 +155,7 @@ class ChunkParser:
             parse_options=parse,
             convert_options=self._convert,
         )
-        batch = (
-            table.combine_chunks().to_batches()[0]
-            if table.num_rows
-            else pa.RecordBatch.from_pylist([], schema=table.schema)
-        )
+        batch = table
         lines = self.next_line + np.arange(batch.num_rows, dtype=np.int64)
         if self._bad_rows or not _utf8_ok(batch):
             text = bytes(data)
@@ -173,7 +169,7 @@ class ChunkParser:
             batch = _with_url(batch)
         return batch, lines
 
-    def _rescan(self, chunk: Chunk, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, np.ndarray]:
+    def _rescan(self, chunk: Chunk, batch: pa.Table) -> tuple[pa.Table, np.ndarray]:
         """Slow path: find the bad lines of a chunk, report them, keep the good rows."""
         width = len(self.header.fields)
         sep = self.header.separator.encode()
@@ -218,7 +214,7 @@ class ChunkParser:
         mask = np.asarray(keep, dtype=bool)
         return batch.filter(pa.array(mask)), np.asarray(parsed, dtype=np.int64)[mask]
 
-    def _check_times(self, batch: pa.RecordBatch, lines: np.ndarray) -> pa.RecordBatch:
+    def _check_times(self, batch: pa.Table, lines: np.ndarray) -> pa.Table:
         """``ts`` as float seconds; unparseable values become null and are reported (Zeek ``time``)."""
         index = batch.schema.get_field_index("ts")
         text = batch.column(index)
@@ -232,7 +228,7 @@ class ChunkParser:
         return batch.set_column(index, "ts", seconds)
 
 
-def _utf8_ok(batch: pa.RecordBatch) -> bool:
+def _utf8_ok(batch: pa.Table) -> bool:
     try:
         for column in batch.columns:
             column.validate(full=True)
@@ -241,7 +237,7 @@ def _utf8_ok(batch: pa.RecordBatch) -> bool:
     return True
 
 
-def _with_url(batch: pa.RecordBatch) -> pa.RecordBatch:
+def _with_url(batch: pa.Table) -> pa.Table:
     """http.log's URL as a client asked for it: ``http://`` + Host header + request URI."""
     host = batch.column("host").cast(pa.string())
     url = pc.binary_join_element_wise("http://", host, batch.column("uri"), "")
