@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import copy
+from datetime import datetime
 from typing import Any
 
 import orjson
 import pytest
 import stix2
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from stix2.exceptions import STIXError
 
 from accord.domain.errors import InvalidObject
+from accord.stix.timestamps import BadTimestamp, _parts, timestamp_key
 from accord.stix.validate import check_object
 from tests.conftest import shared_data
 from tests.stixgen import indicator
@@ -82,3 +86,32 @@ def test_reasons_name_the_problem() -> None:
     with pytest.raises(InvalidObject) as info:
         check_object({**indicator(1), "created": "2026-02-29T00:00:00Z"})
     assert "not a leap year" in info.value.reason
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(
+    st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31)).map(
+        lambda d: d.strftime("%Y-%m-%dT%H:%M:%S") + st_fraction(d.microsecond)),
+    st.from_regex(r"\A\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,12})?Z\Z"),
+))
+def test_timestamp_fast_path_agrees_with_the_careful_parse(text: str) -> None:
+    """``timestamp_key`` checks well-formed strings without int conversions; ``_parts`` is the slow,
+    obviously-correct reading. They must agree on every string of the right shape."""
+    try:
+        slow: str | None = _slow_key(text)
+    except BadTimestamp:
+        slow = None
+    try:
+        fast: str | None = timestamp_key(text)
+    except BadTimestamp:
+        fast = None
+    assert fast == slow
+
+
+def st_fraction(micro: int) -> str:
+    return "Z" if micro % 3 == 0 else f".{micro:06d}Z"
+
+
+def _slow_key(text: str) -> str:
+    y, mo, d, h, mi, s, frac = _parts(text)
+    return f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{s:02d}.{frac[:9].ljust(9, '0')}Z"

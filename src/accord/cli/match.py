@@ -43,9 +43,7 @@ def _collect(
     client = None
     if node:
         if not collection:
-            raise ConfigError(
-                "--node needs --collection (the collection id or alias to read indicators from)"
-            )
+            raise ConfigError("--node needs --collection (the collection id or alias to read indicators from)")
         client = TaxiiClient(node, token=token)
         objects += feeds.TaxiiFeed(client, collection, cache_dir).objects()
     if not bundles and not node:
@@ -103,9 +101,7 @@ def _summary(console: Console, compiled: Compilation, summary: pipeline.Summary,
             top.add_row(ident, f"{count:,}")
         console.print(top)
     for record in summary.problems.records[:20]:
-        console.print(
-            f"[yellow]{escape(record.source)}:{record.line}[/]: {escape(record.reason)}", highlight=False
-        )
+        console.print(f"[yellow]{escape(record.source)}:{record.line}[/]: {escape(record.reason)}", highlight=False)
     for ident, reason in compiled.skipped[:10]:
         console.print(f"[yellow]{escape(ident)}[/]: {escape(reason)}", highlight=False)
 
@@ -119,9 +115,7 @@ def _summary(console: Console, compiled: Compilation, summary: pipeline.Summary,
     type=click.Path(exists=True, dir_okay=False),
     help="STIX 2.1 bundle file with indicators (offline use); repeatable.",
 )
-@click.option(
-    "--node", envvar="ACCORD_NODE", help="TAXII 2.1 server of the node (e.g. http://127.0.0.1:8000)."
-)
+@click.option("--node", envvar="ACCORD_NODE", help="TAXII 2.1 server of the node (e.g. http://127.0.0.1:8000).")
 @click.option("--collection", envvar="ACCORD_COLLECTION", help="Collection to read indicators from.")
 @click.option("--token", envvar="ACCORD_TOKEN", help="API key for the node.")
 @click.option(
@@ -147,13 +141,9 @@ def _summary(console: Console, compiled: Compilation, summary: pipeline.Summary,
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="MISP warninglists folder.",
 )
-@click.option(
-    "--warninglist", "enabled", multiple=True, help="Use only these warninglists (ids); repeatable."
-)
+@click.option("--warninglist", "enabled", multiple=True, help="Use only these warninglists (ids); repeatable.")
 @click.option("--no-warninglist", "disabled", multiple=True, help="Do not use this warninglist; repeatable.")
-@click.option(
-    "--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), default="-", show_default=True
-)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), default="-", show_default=True)
 @click.option("--follow", is_flag=True, help="Keep reading lines appended to the files (like tail -f).")
 @click.option(
     "--idle",
@@ -305,9 +295,7 @@ def _send_sightings(
     type=click.Path(exists=True, dir_okay=False),
     help="STIX 2.1 bundle file; repeatable.",
 )
-@click.option(
-    "--to", "target", type=click.Choice(["zeek-intel", "suricata-datasets", "suricata-iprep"]), required=True
-)
+@click.option("--to", "target", type=click.Choice(["zeek-intel", "suricata-datasets", "suricata-iprep"]), required=True)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
 def intel_export_command(bundles: tuple[str, ...], target: str, out_dir: Path) -> None:
     """Write indicator files for sensors that match on their own (Zeek intel, Suricata)."""

@@ -24,6 +24,7 @@ from accord.store.repository import Store, Tx
 
 MAX_PAGE = 10_000
 STATUS_KEEP_MICROS = 7 * 24 * 3600 * 1_000_000  # TAXII 2.1 4.3: keep at least 24 hours; we keep a week
+_last_prune = [0]  # statuses are pruned at most once a minute per process
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +59,7 @@ def display_version(v: StoredVersion) -> str:
 def parse_next(token: str | None) -> int | None:
     if token is None:
         return None
-    if not token.isdigit() or len(token) > 19:
+    if not (token.isascii() and token.isdigit()) or len(token) > 19:
         raise InvalidInput(f"invalid 'next' token {token!r}")
     return int(token)
 
@@ -66,7 +67,7 @@ def parse_next(token: str | None) -> int | None:
 def parse_limit(value: str | None) -> int:
     if value is None:
         return MAX_PAGE
-    if not value.isdigit() or int(value) < 1:
+    if not (value.isascii() and value.isdigit()) or int(value) < 1:
         raise InvalidInput(f"'limit' must be a positive integer, not {value!r}")
     return min(int(value), MAX_PAGE)
 
@@ -160,7 +161,7 @@ def delete_object(store: Store, principal: Principal, root: ApiRoot, key: str, o
             raise NotFound(f"no object {object_id!r}")
         if not (access.can_write and principal.role.can_write):
             raise NotAllowed("deleting needs write access to the collection")
-        if any(v.owner_org != principal.org_id for v in versions):
+        if any(v.visibility.owner_org != principal.org_id for v in versions):
             raise NotAllowed("only the organisation that added an object may delete it")
         tx.delete_versions(collection.id, object_id, [v.date_added for v in versions])
         tx.audit(principal.account_id, principal.org_id, "taxii.delete_object", {
@@ -230,7 +231,9 @@ def add_objects(store: Store, principal: Principal, root: ApiRoot, key: str,
             "failure_count": len(failures), "failures": failures, "pending_count": 0, "pendings": [],
         }
         tx.save_status(status_id, root.id, principal.org_id, request_ts, orjson.dumps(status))
-        tx.prune_statuses(request_ts - STATUS_KEEP_MICROS)
+        if request_ts - _last_prune[0] > 60_000_000:
+            tx.prune_statuses(request_ts - STATUS_KEEP_MICROS)
+            _last_prune[0] = request_ts
         tx.audit(principal.account_id, principal.org_id, "taxii.add_objects", {
             "collection": collection.uuid, "status": status_id, "added": added, "replaced": replaced,
             "unchanged": sum(1 for o, _ in outcomes if o is AddOutcome.UNCHANGED), "failed": len(failures)})

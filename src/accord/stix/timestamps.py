@@ -12,8 +12,9 @@ import re
 import time
 from datetime import UTC, datetime
 
-_TS = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?Z\Z")
+_TS = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?Z\Z", re.ASCII)
 _DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+_DAY_LIMITS = {f"{m:02d}": f"{d:02d}" for m, d in zip(range(1, 13), _DAYS, strict=True)}
 
 
 class BadTimestamp(ValueError):
@@ -36,9 +37,19 @@ def _parts(text: object) -> tuple[int, int, int, int, int, int, str]:
 
 
 def timestamp_key(text: object) -> str:
-    """A sortable fixed-width form: ``YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ``; raises BadTimestamp."""
-    y, mo, d, h, mi, s, frac = _parts(text)
-    return f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{s:02d}.{frac[:9].ljust(9, '0')}Z"
+    """A sortable fixed-width form: ``YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ``; raises BadTimestamp.
+
+    This runs several times for every object ingested, so the common well-formed case is checked
+    on the string itself; anything unusual goes through :func:`_parts` for a precise message.
+    """
+    if isinstance(text, str) and _TS.match(text):
+        mo, d = text[5:7], text[8:10]
+        if ("01" <= mo <= "12" and "01" <= d <= _DAY_LIMITS[mo] and text[11:13] <= "23" and text[14:16] <= "59"
+                and text[17:19] <= "60" and (mo != "02" or d != "29" or calendar.isleap(int(text[:4])))):
+            frac = text[20:-1]
+            return f"{text[:19]}.{frac[:9]:0<9}Z"
+    y, mo_, d_, h, mi, s, frac = _parts(text)
+    return f"{y:04d}-{mo_:02d}-{d_:02d}T{h:02d}:{mi:02d}:{s:02d}.{frac[:9].ljust(9, '0')}Z"
 
 
 def key_to_display(key: str) -> str:

@@ -23,7 +23,7 @@ _TYPE = re.compile(r"[a-z0-9][a-z0-9-]{1,248}[a-z0-9]\Z")
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 _ID = re.compile(rf"([a-z0-9][a-z0-9-]{{1,248}}[a-z0-9])--({_UUID})\Z")
 _PROPERTY = re.compile(r"[a-z0-9_]{3,250}\Z")
-_SHORT_PROPERTIES = frozenset({"id"})
+_GOOD_NAMES = {"id"}  # grows with property names seen valid; "id" is the one shorter than 3
 
 SCO_TYPES = frozenset({
     "artifact", "autonomous-system", "directory", "domain-name", "email-addr", "email-message",
@@ -104,8 +104,11 @@ def _int_range(obj: Mapping[str, Any], name: str, low: int, high: int) -> None:
 def _common(obj: Mapping[str, Any]) -> tuple[str, ...]:
     """Section 3.2 common properties, where present; returns the object's marking refs."""
     for name in obj:
-        if not isinstance(name, str) or (not _PROPERTY.match(name) and name not in _SHORT_PROPERTIES):
-            raise _Bad(f"property name {name!r} is not 3-250 characters of a-z, 0-9 and _")
+        if name not in _GOOD_NAMES:
+            if not isinstance(name, str) or not _PROPERTY.match(name):
+                raise _Bad(f"property name {name!r} is not 3-250 characters of a-z, 0-9 and _")
+            if len(_GOOD_NAMES) < 10_000:  # names come from a small vocabulary: remember them
+                _GOOD_NAMES.add(name)
     _ref(obj, "created_by_ref", "identity")
     if "revoked" in obj and not isinstance(obj["revoked"], bool):
         raise _Bad("'revoked' must be a boolean")

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 import orjson
-from sqlalchemy import Connection, and_, delete, func, or_, select, update
+from sqlalchemy import BigInteger, Connection, String, and_, cast, delete, func, or_, select, update
 
 from accord.domain.sharing import Visibility
 from accord.domain.tlp import Tlp
@@ -58,14 +58,8 @@ class StoredVersion:
     type: str
     spec_version: str
     version: str
-    owner_org: int
-    tlp: Tlp | None
-    groups: frozenset[int]
+    visibility: Visibility
     body: bytes
-
-    @property
-    def visibility(self) -> Visibility:
-        return Visibility(self.owner_org, self.tlp, self.groups)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +89,16 @@ def _groups_set(text: str) -> frozenset[int]:
     return frozenset(int(g) for g in text.split(",")) if text else frozenset()
 
 
+_INSERT_COLUMNS = ("date_added", "collection_id", "id", "type", "spec_version", "version", "is_latest",
+                   "is_first", "revoked", "tlp", "groups", "owner_org", "body")
+
+
+def _insert_sql(paramstyle: str) -> str:
+    mark = "?" if paramstyle == "qmark" else "%s"
+    return (f"INSERT INTO objects ({', '.join(_INSERT_COLUMNS)}) "
+            f"VALUES ({', '.join([mark] * len(_INSERT_COLUMNS))})")
+
+
 _COLUMNS = (objects.c.date_added, objects.c.id, objects.c.type, objects.c.spec_version, objects.c.version,
             objects.c.owner_org, objects.c.tlp, objects.c.groups)
 
@@ -103,16 +107,22 @@ class ObjectsMixin:
     conn: Connection
 
     def _next_date_added(self, count: int) -> int:
-        """Reserve ``count`` consecutive date_added values, strictly after every earlier one."""
-        row = self.conn.execute(select(settings.c.value).where(settings.c.key == _CLOCK_KEY)).first()
-        last = int(row[0]) if row else 0
-        first = max(now_micros(), last + 1)
-        if row:
-            self.conn.execute(update(settings).where(settings.c.key == _CLOCK_KEY)
-                              .values(value=str(first + count - 1)))
-        else:
-            self.conn.execute(settings.insert().values(key=_CLOCK_KEY, value=str(first + count - 1)))
-        return first
+        """Reserve ``count`` consecutive date_added values, strictly after every earlier one.
+
+        The clock row survives deletions, so a value is never handed out twice; one statement
+        reads and advances it under the write lock.
+        """
+        now = now_micros()
+        value = cast(settings.c.value, BigInteger)
+        larger = func.max if self.conn.dialect.name == "sqlite" else func.greatest
+        advanced = self.conn.execute(
+            update(settings).where(settings.c.key == _CLOCK_KEY)
+            .values(value=cast(larger(value + count, now + count - 1), String))
+            .returning(settings.c.value)).scalar()
+        if advanced is None:
+            self.conn.execute(settings.insert().values(key=_CLOCK_KEY, value=str(now + count - 1)))
+            return now
+        return int(advanced) - count + 1
 
     def add_versions(self, collection_id: int, owner_org: int,
                      items: Sequence[NewVersion]) -> list[tuple[AddOutcome, int | None]]:
@@ -169,7 +179,10 @@ class ObjectsMixin:
         if replaced:
             self.conn.execute(delete(objects).where(objects.c.date_added.in_(replaced)))
         if inserts:
-            self.conn.execute(objects.insert(), list(inserts.values()))
+            # Straight to the driver's executemany: SQLAlchemy's per-row parameter handling cost
+            # as much as SQLite's own insert work.
+            self.conn.exec_driver_sql(_insert_sql(self.conn.dialect.paramstyle),
+                                      [tuple(row[c] for c in _INSERT_COLUMNS) for row in inserts.values()])
         return outcomes
 
     def _known_versions(self, collection_id: int, ids: list[str]) -> dict[str, list[_Known]]:
@@ -223,11 +236,14 @@ class ObjectsMixin:
             conds.append(objects.c.date_added > after)
         cols = (*_COLUMNS, objects.c.body) if with_body else _COLUMNS
         stmt = select(*cols).where(and_(*conds)).order_by(objects.c.date_added).limit(limit)  # type: ignore[arg-type]
+        seen: dict[tuple[int, int | None, str], Visibility] = {}  # few distinct ones: share them
         result: list[StoredVersion] = []
-        for r in self.conn.execute(stmt):
-            result.append(StoredVersion(
-                r[0], r[1], r[2], r[3], r[4], r[5], None if r[6] is None else Tlp(r[6]),
-                _groups_set(r[7]) if r[7] else frozenset(), r[8] if with_body else b""))
+        for r in self.conn.execute(stmt).all():
+            key = (r[5], r[6], r[7])
+            vis = seen.get(key)
+            if vis is None:
+                vis = seen[key] = Visibility(r[5], None if r[6] is None else Tlp(r[6]), _groups_set(r[7]))
+            result.append(StoredVersion(r[0], r[1], r[2], r[3], r[4], vis, r[8] if with_body else b""))
         return result
 
     def delete_versions(self, collection_id: int, object_id: str, date_addeds: Sequence[int]) -> None:

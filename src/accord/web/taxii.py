@@ -188,7 +188,7 @@ async def objects(request: Request) -> Response:
 
 async def _read_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise TooLarge(f"the body is {declared} bytes; this API root takes at most {limit}")
     chunks: list[bytes] = []
     size = 0
