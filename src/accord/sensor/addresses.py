@@ -42,12 +42,16 @@ _PRIVATE_V4 = [
 
 
 class _Laminar:
-    """Segment table for one address family; node payloads are indicator indexes."""
+    """Segment table for one address family; node payloads are indicator indexes.
+
+    Stored as flat numpy arrays (payloads in CSR form) rather than Python lists: a table of a million
+    indicators then pickles in well under a second, which is what Spark pays to ship it to executors.
+    Segment starts stay Python ints for IPv6 (128 bits do not fit numpy integers).
+    """
 
     def __init__(self, blocks: dict[tuple[int, int], list[int]], top: int) -> None:
         order = sorted(blocks, key=lambda se: (se[0], -se[1]))
-        self.payload = [blocks[key] for key in order]
-        self.parent = [-1] * len(order)
+        parent = [-1] * len(order)
         starts: list[int] = []
         owners: list[int] = []
 
@@ -65,24 +69,37 @@ class _Laminar:
             while stack and order[stack[-1]][1] < start:
                 done = stack.pop()
                 emit(order[done][1] + 1, stack[-1] if stack else -1)
-            self.parent[node] = stack[-1] if stack else -1
+            parent[node] = stack[-1] if stack else -1
             stack.append(node)
             emit(start, node)
         while stack:
             done = stack.pop()
             emit(order[done][1] + 1, stack[-1] if stack else -1)
-        self.starts = starts
-        self.owners = owners
+        payloads = [blocks[key] for key in order]
+        self.offsets = np.cumsum([0] + [len(p) for p in payloads], dtype=np.int64)
+        self.values = np.fromiter((v for p in payloads for v in p), dtype=np.int64, count=int(self.offsets[-1]))
+        self.parent = np.asarray(parent, dtype=np.int64)
+        self.owners = np.asarray(owners, dtype=np.int64)
+        self.starts: npt.NDArray[np.uint64] | list[int] = np.asarray(starts, dtype=np.uint64) if top < 2**64 else starts
+
+    def nodes(self, values: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:
+        """Innermost node for each address (-1: no block covers it); IPv4 tables only."""
+        if not len(self.starts):
+            return np.full(len(values), -1, dtype=np.int64)
+        position = np.searchsorted(self.starts, values, side="right").astype(np.int64) - 1
+        return np.where(position >= 0, self.owners[np.maximum(position, 0)], -1)
 
     def node_of(self, value: int) -> int:
-        position = bisect.bisect_right(self.starts, value) - 1
-        return self.owners[position] if position >= 0 else -1
+        if isinstance(self.starts, list):
+            position = bisect.bisect_right(self.starts, value) - 1
+            return int(self.owners[position]) if position >= 0 else -1
+        return int(self.nodes(np.asarray([value], dtype=np.uint64))[0])
 
     def chain(self, node: int) -> list[int]:
         out: list[int] = []
         while node != -1:
-            out.extend(self.payload[node])
-            node = self.parent[node]
+            out.extend(self.values[self.offsets[node] : self.offsets[node + 1]].tolist())
+            node = int(self.parent[node])
         return out
 
 
@@ -96,17 +113,11 @@ class AddressTable:
             families[version].setdefault((start, end), []).append(index)
         self._v4 = _Laminar(families[4], 2**32 - 1)
         self._v6 = _Laminar(families[6], 2**128 - 1)
-        self._v4_starts = np.asarray(self._v4.starts, dtype=np.uint64)
-        self._v4_owners = np.asarray(self._v4.owners, dtype=np.int64)
         self.empty = not families[4] and not families[6]
 
     def nodes_v4(self, values: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:
         """Innermost node for each IPv4 integer (-1: no indicator covers it)."""
-        if not len(self._v4_starts):
-            return np.full(len(values), -1, dtype=np.int64)
-        position = np.searchsorted(self._v4_starts, values, side="right").astype(np.int64) - 1
-        owners = self._v4_owners[np.maximum(position, 0)]
-        return np.where(position >= 0, owners, -1)
+        return self._v4.nodes(values)
 
     def chain_v4(self, node: int) -> list[int]:
         return self._v4.chain(node)

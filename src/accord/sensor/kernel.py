@@ -46,30 +46,37 @@ class Hits:
         self.indicators.extend(other.indicators)
 
 
+_ROLES = (Role.ANY, Role.SRC, Role.DST)
+
+
 class Matcher:
-    """Lookup tables compiled from indicators; ``indicators[i]`` is what hit index ``i`` refers to."""
+    """Lookup tables compiled from indicators; hit index ``i`` refers to ``ids[i]``.
+
+    Only ids (and the few residual indicators whole) are kept, in flat arrays where it matters, so the
+    matcher of a million indicators is small and pickles fast for Spark.
+    """
 
     def __init__(self, indicators: Sequence[CompiledIndicator]) -> None:
-        self.indicators = tuple(indicators)
-        self._targets: list[tuple[int, Role]] = []
+        self.ids = [indicator.id for indicator in indicators]
+        self.residual = {index: ind for index, ind in enumerate(indicators) if ind.residual}
+        owners: list[int] = []
+        roles: list[int] = []
         self._text: dict[Kind, dict[str, list[int]]] = {kind: {} for kind in MATCHABLE if kind is not Kind.ADDR}
         networks: list[tuple[int, int, int, int]] = []
-        for index, indicator in enumerate(self.indicators):
+        for index, indicator in enumerate(indicators):
             for obs in indicator.observables:
-                target = len(self._targets)
-                self._targets.append((index, obs.role))
+                target = len(owners)
+                owners.append(index)
+                roles.append(_ROLES.index(obs.role))
                 if obs.kind is Kind.ADDR:
                     found = normalize.network_range(obs.value)
                     if found is not None:
                         networks.append((found[0], found[1], found[2], target))
                 else:
                     self._text[obs.kind].setdefault(obs.value, []).append(target)
+        self._owner = np.asarray(owners, dtype=np.int64)
+        self._role = np.asarray(roles, dtype=np.int8)
         self._addresses = AddressTable(networks)
-
-    def kinds(self) -> set[Kind]:
-        """Kinds that have at least one entry, so readers can skip columns nobody asks about."""
-        found = {kind for kind, table in self._text.items() if table}
-        return found | ({Kind.ADDR} if not self._addresses.empty else set())
 
     def _targets_of_text(self, kind: Kind, value: str) -> list[int]:
         table = self._text[kind]
@@ -147,7 +154,7 @@ class Matcher:
         for row, code in zip(rows.tolist(), codes[rows].tolist(), strict=True):
             text = str(distinct[code].as_py())
             for target in found[code]:
-                index, role = self._targets[target]
+                index, role = int(self._owner[target]), _ROLES[self._role[target]]
                 if role is Role.ANY or spec.role is Role.ANY or role is spec.role:
                     hits.rows.append(row + offset)
                     hits.fields.append(spec.name)

@@ -81,7 +81,7 @@ class Run:
         self.benign = benign
         self.summary = Summary()
         self._emit = emit
-        self._residual = ResidualEvaluator(matcher.indicators)
+        self._residual = ResidualEvaluator(list(matcher.residual.values()))
 
     def _deliver(self, match: Match, kind: Kind) -> None:
         """A table match: suppressed when a warninglist says its value is benign."""
@@ -117,14 +117,13 @@ class Run:
             match = Match(
                 batch.source,
                 int(batch.lines[row]),
-                self.matcher.indicators[index].id,
+                self.matcher.ids[index],
                 name,
                 value,
                 None if moment is None or math.isnan(moment) else float(moment),
                 names,
             )
-            indicator = self.matcher.indicators[index]
-            if not indicator.residual:
+            if index not in self.matcher.residual:
                 self._deliver(match, kinds.get(name, Kind.ADDR))
                 continue
             record = batch.table.slice(row, 1).to_pylist()[0]
