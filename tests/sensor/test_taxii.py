@@ -8,12 +8,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import orjson
 import pytest
 
 from accord.sensor.errors import TaxiiError
 from accord.sensor.feeds import TaxiiFeed
 from accord.sensor.taxii import TaxiiClient
-from tests.sensor.helpers import indicator
+from tests.sensor.helpers import accord, indicator, write_conn
 
 COLLECTION = "91a7b528-80eb-42ed-a74d-c6fbd5a26116"
 USER = ("sensor", "s3cret")
@@ -103,3 +104,33 @@ def test_errors_name_the_url(server: str) -> None:
         TaxiiClient(server, auth=("sensor", "wrong")).collections(server + "api1/")
     with pytest.raises(TaxiiError, match="cannot reach"):
         TaxiiClient("http://127.0.0.1:9/", timeout=1).collections("http://127.0.0.1:9/api1/")
+
+
+def test_match_reads_indicators_from_taxii_and_posts_sightings(server: str, tmp_path: Path) -> None:
+    client = TaxiiClient(server, auth=USER)
+    root = client.default_api_root()
+    wanted = indicator("[ipv4-addr:value = '203.0.113.77']")
+    client.wait(root, client.add_objects(root, COLLECTION, [wanted]), timeout=10)
+    log = write_conn(tmp_path, [("1700000000.0", "10.0.0.1", "203.0.113.77"), ("1700000001.0", "10.0.0.2", "x")])
+    me = "identity--00000000-0000-4000-8000-0000000000aa"
+    result = accord(
+        "match",
+        log,
+        "--node",
+        server,
+        "--collection",
+        COLLECTION,
+        "--basic-auth",
+        "sensor:s3cret",
+        "--cache-dir",
+        tmp_path / "cache",
+        "--identity",
+        me,
+        "--sightings-collection",
+        COLLECTION,
+    )
+    assert result.exit_code == 0, result.output
+    assert [orjson.loads(line)["indicator"] for line in result.stdout.splitlines()] == [wanted["id"]]
+    assert "1 accepted, 0 refused" in result.stderr
+    stored = [o for p in client.pages(root, COLLECTION) for o in p.objects if o["type"] == "sighting"]
+    assert [(s["sighting_of_ref"], s["count"], s["where_sighted_refs"]) for s in stored] == [(wanted["id"], 1, [me])]

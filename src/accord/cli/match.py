@@ -35,7 +35,11 @@ from accord.sensor.taxii import TaxiiClient
 
 
 def _collect(
-    bundles: tuple[str, ...], node: str | None, collection: str | None, token: str | None, cache_dir: Path
+    bundles: tuple[str, ...],
+    node: str | None,
+    collection: str | None,
+    credentials: tuple[str | None, str | None],
+    cache_dir: Path,
 ) -> tuple[list[dict[str, Any]], TaxiiClient | None]:
     objects: list[dict[str, Any]] = []
     for path in bundles:
@@ -44,7 +48,9 @@ def _collect(
     if node:
         if not collection:
             raise ConfigError("--node needs --collection (the collection id or alias to read indicators from)")
-        client = TaxiiClient(node, token=token)
+        token, basic = credentials
+        user, _, password = (basic or "").partition(":")
+        client = TaxiiClient(node, token=token, auth=(user, password) if basic else None)
         objects += feeds.TaxiiFeed(client, collection, cache_dir).objects()
     if not bundles and not node:
         raise ConfigError("no indicators: give --indicators BUNDLE.json and/or --node URL --collection ID")
@@ -119,6 +125,12 @@ def _summary(console: Console, compiled: Compilation, summary: pipeline.Summary,
 @click.option("--collection", envvar="ACCORD_COLLECTION", help="Collection to read indicators from.")
 @click.option("--token", envvar="ACCORD_TOKEN", help="API key for the node.")
 @click.option(
+    "--basic-auth",
+    envvar="ACCORD_BASIC_AUTH",
+    metavar="USER:PASSWORD",
+    help="HTTP Basic credentials instead of a key (other TAXII 2.1 servers).",
+)
+@click.option(
     "--cache-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=Path(".accord/sensor-cache"),
@@ -168,6 +180,7 @@ def match_command(
     node: str | None,
     collection: str | None,
     token: str | None,
+    basic_auth: str | None,
     cache_dir: Path,
     fmt: str,
     mapping: tuple[str, ...],
@@ -196,7 +209,7 @@ def match_command(
             raise ConfigError("--follow reads live files in-process; it does not combine with --engine spark")
         if (sightings_collection or sightings_file) and not identity:
             raise ConfigError("sightings need --identity (the sensor organisation's identity--... id)")
-        objects, client = _collect(bundles, node, collection, token, cache_dir)
+        objects, client = _collect(bundles, node, collection, (token, basic_auth), cache_dir)
         compiled = compile_indicators(objects)
         matcher = Matcher(compiled.indicators)
         benign = None
