@@ -1,6 +1,6 @@
 """Indicator exports for sensors that match on their own: pure functions, STIX indicator dicts -> text.
 
-Only active indicators (not revoked, inside ``valid_from``/``valid_until``, STIX 2.1 §4.1) with *simple*
+Only active indicators (not revoked, inside ``valid_from``/``valid_until``, STIX 2.1 §4.7 Indicator) with *simple*
 patterns are exported (see ``indicators.py``): a pattern that needs ``stix2-matcher`` cannot be written as
 a flat list without over-matching. Values are the canonical forms of ``normalize.py``.
 

@@ -5,7 +5,7 @@ indicators. The node can plug its own store in by implementing ``IndicatorSource
 
 ``TaxiiFeed`` keeps a local cache per (API root, collection): every object by id (latest ``modified``)
 and the last ``X-TAXII-Date-Added-Last`` seen, so a restart asks only for what was added since
-(TAXII 2.1 §3.4 ``added_after``). Files are replaced atomically (write, then rename).
+(TAXII 2.1 §5.4 Get Objects, ``added_after`` filter). Files are replaced atomically (write, then rename).
 """
 
 from __future__ import annotations

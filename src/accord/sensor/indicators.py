@@ -1,12 +1,12 @@
 """STIX 2.1 indicators to observables: what the lookup tables can answer, and what needs the matcher.
 
-STIX 2.1 §4.1 (Indicator): only ``pattern_type = "stix"`` is compiled; an indicator that is ``revoked``
+STIX 2.1 §4.7 (Indicator): only ``pattern_type = "stix"`` is compiled; an indicator that is ``revoked``
 (§3.2 common properties), whose ``valid_until`` has passed or whose ``valid_from`` is still ahead never
 matches. Of several versions of one id the latest ``modified`` wins (§3.6 versioning).
 
 STIX 2.1 §9 (Patterning): a pattern is *simple* when it is one observation expression, or observation
-expressions joined by ``OR`` (§9.3), without qualifiers (§9.4), whose comparison expressions are
-non-negated ``=``, ``IN`` or ``ISSUBSET`` (§9.5 comparison operators) joined by ``OR`` on object paths the
+expressions joined by ``OR`` (observation operators), without qualifiers, whose comparison expressions
+are non-negated ``=``, ``IN`` or ``ISSUBSET`` (comparison operators) joined by ``OR`` on object paths the
 tables know. Such a pattern matches an event exactly when one of its observables does, so it compiles
 to table entries. Every other pattern (``AND``, ``FOLLOWEDBY``, qualifiers, other operators) is
 *residual*: the tables only pre-select candidate events from a necessary condition, and the OASIS
@@ -14,7 +14,7 @@ to table entries. Every other pattern (``AND``, ``FOLLOWEDBY``, qualifiers, othe
 reported as skipped rather than silently never matching.
 
 Accord's matching policy beyond plain string equality: an address constant may be a CIDR range (as the
-ipv4-addr/ipv6-addr ``value`` property allows, §6.13-6.14) and matches every address in it, and a
+ipv4-addr/ipv6-addr ``value`` property allows, §6.8-6.9) and matches every address in it, and a
 domain-name matches its subdomains too.
 """
 
@@ -80,7 +80,7 @@ def _timestamp(value: Any) -> datetime | None:
 
 
 def is_active(indicator: Mapping[str, Any], now: datetime) -> bool:
-    """False for revoked indicators and those outside [valid_from, valid_until) (STIX 2.1 §4.1)."""
+    """False for revoked indicators and those outside [valid_from, valid_until) (STIX 2.1 §4.7)."""
     if indicator.get("revoked"):
         return False
     until = _timestamp(indicator.get("valid_until"))
@@ -96,7 +96,7 @@ def _path_of(lhs: p.ObjectPath) -> tuple[Kind, Role] | None:
 
 
 def _unescape(text: str) -> str:
-    """STIX 2.1 §9.2 string literals escape ``'`` and ``\\`` with a backslash; stix2 keeps them escaped."""
+    """STIX 2.1 §9 string constants escape ``'`` and ``\\`` with a backslash; stix2 keeps them escaped."""
     return _ESCAPE.sub(r"\1", text)
 
 

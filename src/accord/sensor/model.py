@@ -43,7 +43,7 @@ class FieldSpec:
 
 @dataclass(frozen=True, slots=True)
 class Observable:
-    """One normalised value an indicator matches (STIX 2.1 §9.7: ``=``/``IN``/``ISSUBSET`` comparisons)."""
+    """One normalised value an indicator matches (STIX 2.1 §9 comparison operators ``=``/``IN``/``ISSUBSET``)."""
 
     kind: Kind
     value: str

@@ -83,7 +83,7 @@ def file_hash(value: str) -> str | None:
 
 
 def hash_algorithm(digest: str) -> str:
-    """The STIX 2.1 hash-algorithm-ov name (§10.3) for a normalised digest."""
+    """The STIX 2.1 hash-algorithm-ov name (§10, open vocabularies) for a normalised digest."""
     return _HASH_LENGTHS[len(digest)]
 
 

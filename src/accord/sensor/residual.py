@@ -1,15 +1,15 @@
 """Patterns the tables cannot decide, evaluated by the OASIS ``stix2-matcher`` on pre-selected events.
 
-Each pre-selected event becomes an ``observed-data`` object (STIX 2.1 §4.13, with ``object_refs`` to
+Each pre-selected event becomes an ``observed-data`` object (STIX 2.1 §4.14, with ``object_refs`` to
 SCOs in one bundle, the form stix2-matcher takes for 2.1) built from the event's mapped fields:
 addresses as ipv4-addr/ipv6-addr (and a network-traffic object with ``src_ref``/``dst_ref`` when the
 field has a role), domains as domain-name, URLs as url, hashes as file ``hashes``, e-mail addresses
 as email-addr.
 
-- A pattern of one observation expression (§9.3), e.g. an ``AND`` inside one ``[...]``, is decided per
+- A pattern of one observation expression (STIX 2.1 §9), e.g. an ``AND`` inside one ``[...]``, is decided per
   event, which is exact.
 - A pattern over several observations (``AND``/``OR``/``FOLLOWEDBY`` between observations) or with
-  qualifiers (§9.4: ``WITHIN``, ``REPEATS``, ``START``/``STOP``) needs the events together: they are kept
+  qualifiers (``WITHIN``, ``REPEATS``, ``START``/``STOP``) needs the events together: they are kept
   (up to ``limit`` per pattern) and decided at the end of each file; the events of the binding
   ``stix2-matcher`` returns are reported. That is the first binding only (the library's contract).
 """

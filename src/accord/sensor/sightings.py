@@ -6,7 +6,7 @@ sensor's organisation identity (``created_by_ref`` too). Ids are UUIDv5 of (iden
 window), so re-sending a window is a new version of the same sighting (§3.6), not a duplicate.
 
 Privacy: by default a sighting carries no observed values at all. With ``share_values`` the matched
-values go into an ``observed-data`` object (§4.13) referenced by ``observed_data_refs``, except internal
+values go into an ``observed-data`` object (§4.14) referenced by ``observed_data_refs``, except internal
 addresses (RFC 1918, RFC 4193 ULA, loopback, link-local...) unless ``allow_internal``, and user names
 from the logs only with ``allow_users``.
 """

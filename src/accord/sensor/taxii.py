@@ -2,9 +2,9 @@
 
 TAXII 2.1 (OASIS, 2021): server discovery ``GET /taxii2/`` (§4.1), API root information (§4.2),
 collections (§5.1-5.2), ``GET .../objects/`` with ``added_after`` and ``limit`` and pagination by
-the envelope's ``more`` and ``next`` (§3.4, §5.3), ``POST .../objects/`` answered by a status resource
-(§5.4) and ``GET .../status/{id}/`` to poll it (§4.3). Media type ``application/taxii+json;version=2.1``
-(§1.6.8). Loops are bounded: at most ``max_pages`` pages, and polling stops after ``timeout`` seconds.
+the envelope's ``more`` and ``next`` (§5.4), ``POST .../objects/`` answered by a status resource
+(§5.5) and ``GET .../status/{id}/`` to poll it (§4.3). Media type ``application/taxii+json;version=2.1``.
+Loops are bounded: at most ``max_pages`` pages, and polling stops after ``timeout`` seconds.
 """
 
 from __future__ import annotations
