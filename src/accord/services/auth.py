@@ -57,16 +57,21 @@ def key_from_header(authorization: str | None) -> str:
 
 
 def authenticate(store: Store, authorization: str | None) -> Principal:
+    with store.read() as tx:
+        return authenticate_in(tx, authorization)
+
+
+def authenticate_in(tx: Tx, authorization: str | None) -> Principal:
+    """The principal behind the request's API key, read in the caller's transaction."""
     key = key_from_header(authorization)
     if not key.startswith(_PREFIX) or key.count("_") < 2:
         raise Unauthenticated("invalid API key")
     key_id, _, secret = key[len(_PREFIX):].partition("_")
-    with store.read() as tx:
-        found = tx.find_key(key_id)
-        if found is None:
-            hmac.compare_digest(hash_secret(secret), "0" * 64)  # same work whether or not the id exists
-            raise Unauthenticated("invalid API key")
-        digest, account_id, account_name, org_id, role = found
-        if not hmac.compare_digest(hash_secret(secret), digest):
-            raise Unauthenticated("invalid API key")
-        return Principal(account_id, account_name, org_id, role, tx.groups_of(org_id))
+    found = tx.find_key(key_id)
+    if found is None:
+        hmac.compare_digest(hash_secret(secret), "0" * 64)  # same work whether or not the id exists
+        raise Unauthenticated("invalid API key")
+    digest, account_id, account_name, org_id, role = found
+    if not hmac.compare_digest(hash_secret(secret), digest):
+        raise Unauthenticated("invalid API key")
+    return Principal(account_id, account_name, org_id, role, tx.groups_of(org_id))

@@ -82,7 +82,7 @@ class ObjectFilter:
 
 
 def _groups_text(groups: frozenset[int]) -> str:
-    return ",".join(str(g) for g in sorted(groups))
+    return ",".join(str(g) for g in sorted(groups)) if groups else ""
 
 
 def _groups_set(text: str) -> frozenset[int]:
@@ -215,7 +215,7 @@ class ObjectsMixin:
         if flt.spec_versions:
             conds.append(objects.c.spec_version.in_(flt.spec_versions))
         if flt.added_after is not None:
-            conds.append(objects.c.date_added > flt.added_after)
+            conds.append((objects.c.date_added + 0 if flt.ids else objects.c.date_added) > flt.added_after)
         v = flt.versions
         if not v.all:
             alternatives: list[object] = []
@@ -232,10 +232,13 @@ class ObjectsMixin:
              with_body: bool = True) -> list[StoredVersion]:
         """Versions matching ``flt`` with date_added > ``after``, in date_added order."""
         conds = self._where(collection_id, flt)
+        # With match[id], "date_added + 0" keeps the planner on the (collection, id, version) index:
+        # left to itself, SQLite walks the whole collection in date_added order to avoid a sort.
+        added = objects.c.date_added + 0 if flt.ids else objects.c.date_added
         if after is not None:
-            conds.append(objects.c.date_added > after)
+            conds.append(added > after)
         cols = (*_COLUMNS, objects.c.body) if with_body else _COLUMNS
-        stmt = select(*cols).where(and_(*conds)).order_by(objects.c.date_added).limit(limit)  # type: ignore[arg-type]
+        stmt = select(*cols).where(and_(*conds)).order_by(added).limit(limit)  # type: ignore[arg-type]
         seen: dict[tuple[int, int | None, str], Visibility] = {}  # few distinct ones: share them
         result: list[StoredVersion] = []
         for r in self.conn.execute(stmt).all():

@@ -1,0 +1,208 @@
+"""TAXII 2.1 throughput: Accord (SQLite, PostgreSQL) and medallion 3.0.0 through the same HTTP client.
+
+For each N: a fresh server; ingest N realistic indicators in envelopes of 100 (POST); one full
+paginated pull of the collection (GET, following ``next``); then the median latency of a filtered GET
+(``match[id]``) over random stored ids. A phase that exceeds its time budget is stopped and reported
+as "> budget" (medallion slows down worse than linearly).
+
+    .venv/bin/python bench/taxii.py --sizes 1000,10000,100000,1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import httpx
+import orjson
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from bench.servers import AccordServer, MedallionServer, Server
+from bench.taxii_data import indicator
+from tests.pgserver import PgServer, find_bin
+
+TAXII = "application/taxii+json;version=2.1"
+console = Console()
+
+
+@dataclass
+class Result:
+    server: str
+    n: int
+    ingest_rate: float | None = None
+    pull_rate: float | None = None
+    filtered_ms: float | None = None
+    note: str = ""
+
+
+def _client(server: Server) -> httpx.Client:
+    return httpx.Client(auth=server.auth, headers={**server.headers, "Accept": TAXII}, timeout=600)
+
+
+def ingest(server: Server, n: int, concurrency: int, budget: float, progress: Progress) -> float | None:
+    """POST envelopes of 100 over ``concurrency`` keep-alive connections (the same for every server)."""
+    envelopes = [orjson.dumps({"objects": [indicator(i) for i in range(s, min(s + 100, n))]})
+                 for s in range(0, n, 100)]
+    task = progress.add_task(f"{server.name}: ingest {n:,}", total=n)
+    pending = iter(envelopes)
+    lock = threading.Lock()
+    start = time.perf_counter()
+    timed_out = threading.Event()
+
+    def worker() -> None:
+        with _client(server) as client:
+            while not timed_out.is_set():
+                with lock:
+                    body = next(pending, None)
+                if body is None:
+                    return
+                r = client.post(server.objects_url, content=body, headers={"Content-Type": TAXII})
+                r.raise_for_status()
+                if r.json().get("failure_count"):
+                    raise RuntimeError(f"{server.name} refused objects: {r.text[:300]}")
+                progress.advance(task, 100)
+                if time.perf_counter() - start > budget:
+                    timed_out.set()
+
+    with ThreadPoolExecutor(concurrency) as pool:
+        for f in [pool.submit(worker) for _ in range(concurrency)]:
+            f.result()
+    elapsed = time.perf_counter() - start
+    progress.remove_task(task)
+    return None if timed_out.is_set() else n / elapsed
+
+
+def pull(server: Server, n: int, page: int, budget: float, progress: Progress) -> float | None:
+    task = progress.add_task(f"{server.name}: pull {n:,}", total=n)
+    seen = 0
+    with _client(server) as client:
+        start = time.perf_counter()
+        params: dict[str, str | int] = {"limit": page}
+        while True:
+            r = client.get(server.objects_url, params=params)
+            r.raise_for_status()
+            body = orjson.loads(r.content)
+            got = len(body.get("objects", []))
+            seen += got
+            progress.advance(task, got)
+            if not body.get("more"):
+                break
+            if time.perf_counter() - start > budget:
+                progress.remove_task(task)
+                return None
+            params = {"limit": page, "next": body["next"]}
+        elapsed = time.perf_counter() - start
+    progress.remove_task(task)
+    if seen != n:
+        raise RuntimeError(f"{server.name}: the pull returned {seen} objects, not {n}")
+    return n / elapsed
+
+
+def filtered(server: Server, n: int, reps: int, budget: float) -> float | None:
+    rng = random.Random(n)
+    times: list[float] = []
+    with _client(server) as client:
+        start = time.perf_counter()
+        for _ in range(reps):
+            want = indicator(rng.randrange(n))["id"]
+            t = time.perf_counter()
+            r = client.get(server.objects_url, params={"match[id]": want})
+            times.append(time.perf_counter() - t)
+            r.raise_for_status()
+            if [o["id"] for o in r.json()["objects"]] != [want]:
+                raise RuntimeError(f"{server.name}: match[id] returned the wrong objects")
+            if time.perf_counter() - start > budget:
+                break
+    return statistics.median(times) * 1000 if times else None
+
+
+def run_one(make: Callable[[], Server], n: int, args: argparse.Namespace, progress: Progress) -> Result:
+    server = make()
+    try:
+        result = Result(server.name, n)
+        result.ingest_rate = ingest(server, n, args.concurrency, args.budget, progress)
+        if result.ingest_rate is None:
+            result.note = f"ingest > {args.budget:.0f} s"
+            return result
+        result.pull_rate = pull(server, n, args.page, args.budget, progress)
+        if result.pull_rate is None:
+            result.note = f"pull > {args.budget:.0f} s"
+        result.filtered_ms = filtered(server, n, args.reps, args.budget)
+        return result
+    finally:
+        server.stop()
+
+
+def _fmt(v: float | None, unit: str = "/s") -> str:
+    if v is None:
+        return "-"
+    return f"{v:,.0f}{unit}" if unit == "/s" else f"{v:.2f} ms"
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--sizes", default="1000,10000,100000,1000000")
+    p.add_argument("--servers", default="accord-sqlite,accord-postgresql,medallion")
+    p.add_argument("--page", type=int, default=1000, help="page size (limit) of the pull, the same for all")
+    p.add_argument("--reps", type=int, default=200, help="filtered GETs per size")
+    p.add_argument("--concurrency", type=int, default=4, help="client connections posting at once (all servers)")
+    p.add_argument("--workers", type=int, default=2, help="Accord API worker processes")
+    p.add_argument("--budget", type=float, default=240, help="seconds a phase may take before it is stopped")
+    p.add_argument("--medallion-max", type=int, default=20000, help="largest N to try medallion at")
+    args = p.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    wanted = args.servers.split(",")
+    pg: PgServer | None = None
+    makers: dict[str, Callable[[], Server]] = {
+        "accord-sqlite": lambda: AccordServer("Accord (SQLite)", workers=args.workers)}
+    if "accord-postgresql" in wanted:
+        bindir = find_bin()
+        if bindir is None:
+            raise SystemExit("PostgreSQL is not installed (make test installs it)")
+        pg = PgServer(bindir)
+        pg.start()
+        counter = iter(range(1000))
+        makers["accord-postgresql"] = lambda: AccordServer(
+            "Accord (PostgreSQL)", pg.create_database(f"bench{next(counter)}") if pg else None, args.workers)
+    makers["medallion"] = lambda: MedallionServer(args.page)
+    results: list[Result] = []
+    try:
+        with Progress(console=console, transient=True) as progress:
+            for n in sizes:
+                for name in wanted:
+                    if name == "medallion" and n > args.medallion_max:
+                        results.append(Result("medallion 3.0.0 (memory)", n, note="not run (too slow)"))
+                        continue
+                    results.append(run_one(makers[name], n, args, progress))
+                    r = results[-1]
+                    console.print(f"{r.server} N={n:,}: ingest {_fmt(r.ingest_rate)}, pull {_fmt(r.pull_rate)}, "
+                                  f"match[id] {_fmt(r.filtered_ms, 'ms')} {r.note}")
+    finally:
+        if pg:
+            pg.stop()
+    table = Table(title=f"TAXII 2.1: envelopes of 100 indicators over {args.concurrency} connections, "
+                        f"pull pages of {args.page}, Accord with {args.workers} workers")
+    for col in ("server", "N", "ingest objects/s", "pull objects/s", "match[id] median", "vs medallion", "note"):
+        table.add_column(col)
+    for r in results:
+        ref = next((m for m in results if m.n == r.n and m.server.startswith("medallion")), None)
+        ratio = ""
+        if ref and r is not ref and ref.ingest_rate and r.ingest_rate:
+            ratio = f"ingest x{r.ingest_rate / ref.ingest_rate:,.0f}"
+            if ref.pull_rate and r.pull_rate:
+                ratio += f", pull x{r.pull_rate / ref.pull_rate:,.0f}"
+        table.add_row(r.server, f"{r.n:,}", _fmt(r.ingest_rate), _fmt(r.pull_rate), _fmt(r.filtered_ms, "ms"),
+                      ratio, r.note)
+    console.print(table)
+
+
+if __name__ == "__main__":
+    main()
