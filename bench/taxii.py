@@ -24,10 +24,10 @@ import orjson
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
+from tests.pgserver import PgServer, find_bin
 
 from bench.servers import AccordServer, MedallionServer, Server
 from bench.taxii_data import indicator
-from tests.pgserver import PgServer, find_bin
 
 TAXII = "application/taxii+json;version=2.1"
 console = Console()
