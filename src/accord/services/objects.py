@@ -117,6 +117,19 @@ def _audit_read(store: Store, principal: Principal, collection: Collection, acti
         })
 
 
+def readable_objects(store: Store, principal: Principal, root: ApiRoot, key: str, flt: ObjectFilter,
+                     action: str) -> list[dict[str, Any]]:
+    """Every object version matching ``flt`` that the requester may read, page after page."""
+    out: list[dict[str, Any]] = []
+    token: str | None = None
+    while True:
+        page = _read(store, principal, root, key, flt, token, MAX_PAGE, True, action)[1]
+        out.extend(orjson.loads(v.body) for v in page.versions)
+        if not page.more:
+            return out
+        token = page.next
+
+
 def get_objects(store: Store, principal: Principal, root: ApiRoot, key: str, flt: ObjectFilter,
                 next_token: str | None, limit: int) -> Page:
     """TAXII 2.1 section 5.4."""

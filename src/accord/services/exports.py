@@ -1,0 +1,37 @@
+"""Indicator exports for sensors that match on their own (Zeek intel, Suricata datasets and IP
+reputation), built from the indicators the requesting organisation may read.
+
+The objects come through :func:`accord.services.objects.readable_objects`, the same policy path as
+every TAXII read, so an export never contains anything its reader could not GET; the file formats
+themselves are the sensor's pure functions in :mod:`accord.sensor.exports`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from accord.domain.model import ApiRoot, Principal
+from accord.sensor import exports
+from accord.services import objects as svc
+from accord.store.objects import ObjectFilter
+from accord.store.repository import Store
+
+SURICATA_DATASETS = ("ipv4", "ipv6", "domains", "urls", "md5", "sha256")
+
+
+def _indicators(store: Store, principal: Principal, root: ApiRoot, collection: str) -> list[dict[str, Any]]:
+    return svc.readable_objects(store, principal, root, collection, ObjectFilter(types=("indicator",)),
+                                "export.indicators")
+
+
+def zeek_intel(store: Store, principal: Principal, root: ApiRoot, collection: str) -> str:
+    return exports.zeek_intel(_indicators(store, principal, root, collection), source=f"accord:{collection}")
+
+
+def suricata_dataset(store: Store, principal: Principal, root: ApiRoot, collection: str, name: str) -> str:
+    files = exports.suricata_datasets(_indicators(store, principal, root, collection)).files
+    return files.get(f"{name}.lst", "")
+
+
+def suricata_iprep(store: Store, principal: Principal, root: ApiRoot, collection: str) -> tuple[str, str]:
+    return exports.suricata_iprep(_indicators(store, principal, root, collection))
