@@ -6,6 +6,7 @@ bad-line reports go to standard error, so the output can be piped.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -77,7 +78,7 @@ def _writer(handle: IO[bytes], folder: SightingAggregator | None) -> Callable[[M
     return write
 
 
-def _summary(console: Console, compiled: Compilation, summary: pipeline.Summary, engine: str) -> None:
+def _summary(console: Console, matcher: Matcher, compiled: Compilation, summary: pipeline.Summary, engine: str) -> None:
     table = Table(title=f"accord match ({engine})", show_header=False)
     rate = summary.events / summary.seconds if summary.seconds else 0.0
     for label, value in [
@@ -86,8 +87,7 @@ def _summary(console: Console, compiled: Compilation, summary: pipeline.Summary,
         ("time", f"{summary.seconds:.2f} s ({rate:,.0f} events/s)"),
         (
             "indicators",
-            f"{len(compiled.indicators):,} active, {compiled.inactive:,} expired/revoked, "
-            f"{len(compiled.skipped):,} not usable",
+            f"{len(matcher.ids):,} active, {compiled.inactive:,} expired/revoked, {len(compiled.skipped):,} not usable",
         ),
         ("matches", f"{summary.matches:,}"),
         (
@@ -212,6 +212,8 @@ def match_command(
         objects, client = _collect(bundles, node, collection, (token, basic_auth), cache_dir)
         compiled = compile_indicators(objects)
         matcher = Matcher(compiled.indicators)
+        del objects  # with the compiled indicators below, the tables are all a run needs to keep
+        compiled = dataclasses.replace(compiled, indicators=compiled.indicators[:0])
         benign = None
         if warninglist_dir is not None:
             benign = warninglists.Benign(warninglists.load(warninglist_dir, enabled, disabled))
@@ -231,7 +233,7 @@ def match_command(
                     write(m)
             else:
                 summary = _run_inprocess(logs, matcher, write, fmt, columns, benign, follow, idle, console)
-        _summary(console, compiled, summary, engine)
+        _summary(console, matcher, compiled, summary, engine)
         if folder is not None:
             _send_sightings(folder, client, sightings_collection, sightings_file, console)
     except SensorError as exc:
