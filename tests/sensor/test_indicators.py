@@ -86,6 +86,11 @@ def test_unusable_patterns_are_refused_with_a_reason(pattern: str, reason: str) 
     assert len(compiled.skipped) == 1 and reason in compiled.skipped[0][1]
 
 
+def test_bad_validity_timestamps_are_refused_not_fatal() -> None:
+    compiled = indicators.compile_indicators([indicator("[ipv4-addr:value = '198.51.100.1']", valid_until="soon")], NOW)
+    assert compiled.indicators == () and "RFC 3339" in compiled.skipped[0][1]
+
+
 def test_other_pattern_languages_are_refused() -> None:
     with pytest.raises(IndicatorError, match="pattern_type 'snort'"):
         indicators.compile_indicator(indicator("alert tcp any any -> any any", pattern_type="snort"))

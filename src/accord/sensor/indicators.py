@@ -20,6 +20,7 @@ domain-name matches its subdomains too.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -74,9 +75,13 @@ class Compilation:
 
 
 def _timestamp(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return _parse_timestamp(value) if isinstance(value, str) else None
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_timestamp(text: str) -> datetime:
+    """Cached: a feed's indicators share a few ``valid_from`` values, and parsing dominates otherwise."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def is_active(indicator: Mapping[str, Any], now: datetime) -> bool:
@@ -235,7 +240,12 @@ def compile_indicators(objects: Iterable[Mapping[str, Any]], now: datetime | Non
     skipped: list[tuple[str, str]] = []
     inactive = 0
     for ident, obj in sorted(latest.items()):
-        if not is_active(obj, moment):
+        try:
+            active = is_active(obj, moment)
+        except ValueError:
+            skipped.append((ident, "valid_from or valid_until is not an RFC 3339 timestamp"))
+            continue
+        if not active:
             inactive += 1
             continue
         try:
