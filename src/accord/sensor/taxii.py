@@ -72,14 +72,7 @@ class TaxiiClient:
         return response
 
     def _json(self, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
-        response = self._request(method, url, **kwargs)
-        try:
-            body = response.json()
-        except ValueError as exc:
-            raise TaxiiError(url, "the answer is not JSON") from exc
-        if not isinstance(body, dict):
-            raise TaxiiError(url, "the answer is not a JSON object")
-        return body
+        return _body(self._request(method, url, **kwargs), url)
 
     def discovery(self) -> dict[str, Any]:
         """The server's discovery resource (``/taxii2/`` under the given URL)."""
@@ -121,7 +114,7 @@ class TaxiiClient:
             params["limit"] = str(limit)
         for _ in range(self.max_pages):
             response = self._request("GET", url, params=params)
-            body = response.json() if response.content else {}
+            body = _body(response, url)
             yield Page(list(body.get("objects", [])), response.headers.get("X-TAXII-Date-Added-Last"))
             if not body.get("more") or not body.get("next"):
                 return
@@ -146,3 +139,16 @@ class TaxiiClient:
             time.sleep(interval)
             current = self.status(api_root, str(current["id"]))
         return current
+
+
+def _body(response: httpx.Response, url: str) -> dict[str, Any]:
+    """The JSON object of a TAXII answer (TAXII 2.1 allows an empty body for an empty page)."""
+    if not response.content:
+        return {}
+    try:
+        body = response.json()
+    except ValueError as exc:
+        raise TaxiiError(url, "the answer is not JSON") from exc
+    if not isinstance(body, dict):
+        raise TaxiiError(url, "the answer is not a JSON object")
+    return body
