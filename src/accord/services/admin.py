@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +15,7 @@ from accord.domain.sharing import Role
 from accord.services import auth
 from accord.services import objects as svc
 from accord.store.audit import verify_chain
-from accord.store.repository import Store, Tx
+from accord.store.repository import Store
 
 DEFAULT_ROOT = "default"
 DEFAULT_COLLECTION_ALIAS = "default"
@@ -188,7 +188,3 @@ def verify_audit(store: Store) -> tuple[int, int | None, str]:
     with store.read() as tx:
         count, bad, why = verify_chain(tx.audit_records())
     return count, (bad.seq if bad else None), why
-
-
-def org_names(tx: Tx, ids: Iterable[int]) -> list[str]:
-    return [tx.get_org(i).name for i in ids]
