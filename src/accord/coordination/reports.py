@@ -13,7 +13,16 @@ from typing import Any
 from accord.coordination import consultations, incidents, stix
 from accord.coordination.workspace import Workspace
 from accord.domain.coordination.record import Record, cooperation_record
-from accord.stix.timestamps import now_micros
+from accord.domain.errors import InvalidInput
+from accord.stix.timestamps import BadTimestamp, now_micros, to_micros
+
+
+def parse_time(text: str) -> int:
+    """A STIX timestamp (``2026-11-01T00:00:00Z``) or a date (``2026-11-01``) as microseconds."""
+    try:
+        return to_micros(text if "T" in text else f"{text}T00:00:00Z")
+    except BadTimestamp as exc:
+        raise InvalidInput(f"--since: {exc}") from None
 
 
 @dataclass(frozen=True, slots=True)
