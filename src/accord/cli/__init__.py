@@ -15,6 +15,7 @@ _COMMAND_MODULES = (
     "accord.cli.match",
     "accord.cli.node",
     "accord.cli.anomaly",
+    "accord.cli.coordination",
 )
 _DEFAULT_COMMAND = "serve"
 
