@@ -47,6 +47,7 @@ class Hits:
 
 
 _ROLES = (Role.ANY, Role.SRC, Role.DST)
+_MEMO_LIMIT = 1 << 20  # distinct names remembered per kind before the memo starts over
 
 
 class Matcher:
@@ -77,15 +78,22 @@ class Matcher:
         self._owner = np.asarray(owners, dtype=np.int64)
         self._role = np.asarray(roles, dtype=np.int8)
         self._addresses = AddressTable(networks)
+        # Answers for names already seen: the same hosts recur in every block of a log.
+        self._memo: dict[Kind, dict[str, list[int]]] = {}
 
     def _targets_of_text(self, kind: Kind, value: str) -> list[int]:
         table = self._text[kind]
-        canon = normalize.canonical(kind, value)
-        if canon is None:
-            return []
         if kind is Kind.DOMAIN:
-            return [t for name in normalize.parent_domains(canon) for t in table.get(name, ())]
-        return table.get(canon, [])
+            # Fast path for what logs hold: plain ASCII names, whose canonical form is just lower case.
+            plain = value.isascii() and value.strip() == value and not value.endswith(".")
+            name = value.lower() if plain and " " not in value and "/" not in value else normalize.domain(value)
+            found: list[int] = []
+            while name:
+                found += table.get(name, ())
+                name = name[name.find(".") + 1 :] if "." in name else ""
+            return found
+        canon = normalize.canonical(kind, value)
+        return [] if canon is None else table.get(canon, [])
 
     def _match_distinct(self, kind: Kind, values: pa.Array) -> dict[int, list[int]]:
         """Targets per position in ``values`` (the distinct values of one column), only for hits."""
@@ -105,9 +113,18 @@ class Matcher:
             return found
         if not self._text[kind]:
             return found
+        memo = self._memo.setdefault(kind, {})
         for pos, text in enumerate(values.to_pylist()):
-            if text is not None and (targets := self._targets_of_text(kind, text)):
-                found[pos] = targets
+            if text is None:
+                continue
+            known = memo.get(text)
+            if known is None:
+                known = self._targets_of_text(kind, text)
+                if len(memo) >= _MEMO_LIMIT:
+                    memo.clear()
+                memo[text] = known
+            if known:
+                found[pos] = known
         return found
 
     def match_batch(self, batch: pa.Table | pa.RecordBatch, fields: Iterable[FieldSpec]) -> Hits:
