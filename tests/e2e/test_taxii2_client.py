@@ -60,3 +60,15 @@ def test_wrong_password_is_refused_by_the_real_server(running: NodeProcess) -> N
     with pytest.raises((TAXIIServiceException, Exception)) as info:
         _ = server.title
     assert "401" in str(info.value)
+
+
+def test_the_admin_key_is_shown_on_first_start_only(tmp_path: Path) -> None:
+    first = NodeProcess(tmp_path / "node")
+    first.stop()
+    second = NodeProcess(tmp_path / "node")
+    try:
+        assert first.admin_key and second.admin_key is None
+        server = Server(f"{second.url}/taxii2/", user="admin", password=first.admin_key)
+        assert server.default.collections[0].can_write
+    finally:
+        second.stop()
