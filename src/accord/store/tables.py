@@ -113,7 +113,7 @@ objects = Table(
     Column("is_first", Boolean, nullable=False),
     Column("revoked", Boolean, nullable=False),
     Column("tlp", SmallInteger, nullable=True),
-    Column("groups", String(400), nullable=False, default=""),
+    Column("groups", Text, nullable=False, default=""),
     Column("owner_org", Integer, nullable=False),
     Column("body", LargeBinary, nullable=False),
     Index("objects_version", "collection_id", "id", "version", unique=True),

@@ -75,7 +75,7 @@ def upgrade() -> None:
                     sa.Column("is_first", sa.Boolean, nullable=False),
                     sa.Column("revoked", sa.Boolean, nullable=False),
                     sa.Column("tlp", sa.SmallInteger, nullable=True),
-                    sa.Column("groups", sa.String(400), nullable=False),
+                    sa.Column("groups", sa.Text, nullable=False),
                     sa.Column("owner_org", sa.Integer, nullable=False),
                     sa.Column("body", sa.LargeBinary, nullable=False))
     op.create_index("objects_version", "objects", ["collection_id", "id", "version"], unique=True)
