@@ -136,7 +136,7 @@ def send(ws: Workspace, consultation_id: str, now: int | None = None) -> View:
         view = _get(ws, consultation_id, at)
         cm.step(view.consultation, Event(f"{consultation_id}#send", Kind.SEND, ws.me.identity_id, at))
         obj = ws.read(stix.CONSULTATION, ids=[consultation_id])[0].obj
-        intended = obj.pop("intended_marking_refs")
+        intended = obj.pop("intended_marking_refs", None) or markings(Tlp.AMBER)
         obj.update(object_marking_refs=intended, modified=stix.ts(at), sent=stix.ts(at))
         ws.write([obj])
     return _get(ws, consultation_id, at)
