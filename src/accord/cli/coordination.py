@@ -297,18 +297,12 @@ def report() -> None:
 def report_norms(settings: Settings, since: str, account: str) -> None:
     """Incidents and sightings against protected sectors, attribution state, consultations and answers."""
     ws = _ws(settings, account)
-    r = reports.norms_report(ws, reports.parse_time(since))
-    found: list[dict[str, Any]] = [
-        {**summaries.incident(ws, e.incident), "consultation_states": [summaries.consultation(ws, v)
-                                                                        for v in e.consultations]}
-        for e in r.incidents]
-    sightings = [{"id": w["subject_ref"], "description": w.get("description")} for w in r.sightings]
-    raw = {"since": since, "incidents": found, "sightings": sightings}
+    raw = summaries.norms(ws, reports.norms_report(ws, reports.parse_time(since)), since)
     rows = [(i["name"], i["victim"], ",".join(i["protected_sectors"]), i["origin"]["status"],
              i["responsibility"]["status"],
              "; ".join(f"{c['addressee']}: {c['state']} {c['finding'] or ''}" for c in i["consultation_states"]))
-            for i in found]
-    rows += [(x["id"], x["description"], "", "", "", "") for x in sightings]
+            for i in raw["incidents"]]
+    rows += [(x["id"], x["description"], "", "", "", "") for x in raw["sightings"]]
     out().table(f"Protected sectors since {since}", ["incident / sighting", "victim", "sectors", "origin",
                                                       "responsibility", "consultations"], rows, raw)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from accord.coordination import consultations, incidents
+from accord.coordination import consultations, incidents, reports
 from accord.coordination.workspace import Workspace
 from accord.domain.coordination.attribution import Conclusion, estimative
 from accord.domain.coordination.constituency import Declaration
@@ -68,3 +68,11 @@ def record(ws: Workspace, r: Record) -> dict[str, Any]:
             "answered": r.answered, "median_ack_hours": hours(r.median_ack_micros),
             "median_answer_hours": hours(r.median_answer_micros), "deadlines_missed": r.deadlines_missed,
             "opened": r.opened, "evidence": r.evidence}
+
+
+def norms(ws: Workspace, r: reports.NormsReport, since: str) -> dict[str, Any]:
+    return {"since": since,
+            "incidents": [{**incident(ws, e.incident),
+                           "consultation_states": [consultation(ws, v) for v in e.consultations]}
+                          for e in r.incidents],
+            "sightings": [{"id": w["subject_ref"], "description": w.get("description")} for w in r.sightings]}
