@@ -6,10 +6,13 @@ from typing import Any
 
 from accord.coordination.workspace import Workspace
 from accord.services import admin
+from accord.stix.timestamps import now_micros
 from accord.store.repository import Store
 
 HOUR = 3_600_000_000
-T0 = 1_795_000_000_000_000  # 2026-11-18
+# A day ahead of the node's clock: simulated steps then never claim a time before their receipt, which
+# the services would (rightly) move forward to the receipt time.
+T0 = (now_micros() // HOUR + 24) * HOUR
 
 
 def as_(store: Store, account: str) -> Workspace:

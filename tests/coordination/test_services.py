@@ -11,6 +11,8 @@ from accord.domain.coordination.consultation import DeadlineStatus, Finding, Kin
 from accord.domain.coordination.errors import InvalidTransition, NotParty, UnknownConsultation
 from accord.domain.errors import InvalidInput, NotAllowed, NotFound
 from accord.domain.tlp import Tlp
+from accord.services import admin
+from accord.stix.timestamps import now_micros
 from accord.store.repository import Store
 from tests.conftest import Node
 from tests.coordination.helpers import HOUR, T0, as_, sensor_objects
@@ -181,3 +183,51 @@ def test_protected_sighting_is_escalated_by_the_sweep(node: Node) -> None:
     assert sweep.sweep(isac, now=T0).norms_warnings == 0
     report = reports.norms_report(as_(node.store, "energy-co-analyst"), 0)
     assert [w["subject_ref"] for w in report.sightings] == ["sighting--00000001-0000-4000-8000-000000000000"]
+
+
+def test_a_backdated_step_counts_from_when_the_node_received_it(node: Node) -> None:
+    """energy-co posts its acknowledgement over TAXII claiming it came a minute after sending."""
+    set_setting(node.store, "clock_skew_seconds", "0")
+    isac = as_(node.store, "health-isac-analyst")
+    energy = as_(node.store, "energy-co-analyst")
+    sent = now_micros()
+    cid = consultations.open_consultation(isac, "energy-co", "scan", now=sent).consultation.id
+    from accord.coordination import stix
+    from accord.domain.coordination.consultation import Event
+
+    claimed = Event(stix.new_id(stix.EVENT), Kind.ACKNOWLEDGE, energy.me.identity_id, sent + 1, None, "long ago")
+    before = now_micros()
+    energy.write([stix.event(cid, claimed, [])])
+    view = consultations.show(isac, cid)
+    assert view.consultation.acknowledged is not None and view.consultation.acknowledged >= before
+    assert view.refused == ()
+
+
+def test_messages_and_auto_send(node: Node) -> None:
+    declare_all(node)
+    set_setting(node.store, "auto_send", "true")
+    isac = as_(node.store, "health-isac-analyst")
+    isac.write(sensor_objects(isac, "203.0.113.9"))
+    sent = sweep.sweep(isac, now=T0).proposed[0]
+    assert sent.consultation.state is State.OPEN and sent.proposed_by == "sensor"
+    energy = as_(node.store, "energy-co-analyst")
+    consultations.act(energy, sent.consultation.id, Kind.MESSAGE, "which port?", now=T0 + HOUR)
+    view = consultations.act(isac, sent.consultation.id, Kind.MESSAGE, "22/tcp", now=T0 + 2 * HOUR)
+    assert [(e.kind, e.text) for e in view.consultation.events[1:]] == [(Kind.MESSAGE, "which port?"),
+                                                                        (Kind.MESSAGE, "22/tcp")]
+    assert view.consultation.state is State.OPEN
+
+
+def test_a_group_restricted_incident_and_its_warning_stay_within_the_group(node: Node) -> None:
+    marking = admin.create_group(node.store, "pair")
+    for org in ("health-isac", "energy-co"):
+        admin.set_group_member(node.store, "pair", org, True)
+    isac = as_(node.store, "health-isac-analyst")
+    view = incidents.create(isac, "Quiet one", victim="health-isac", groups=[marking], now=T0)
+    host = as_(node.store, "admin")
+    with pytest.raises(NotFound):
+        incidents.show(host, view.id)
+    assert reports.warnings(host) == []
+    energy = as_(node.store, "energy-co-analyst")
+    warning = reports.warnings(energy)[0]
+    assert sorted(warning["recipient_refs"]) == sorted([isac.me.identity_id, energy.me.identity_id])

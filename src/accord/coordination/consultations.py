@@ -13,7 +13,7 @@ forgery on this node (with federation, the signature decides); it is shown as re
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from accord.coordination import stix
 from accord.coordination.workspace import Stored, Workspace, ensure_definitions, markings
@@ -53,7 +53,7 @@ def _views(ws: Workspace, now: int, ids: Sequence[str] = ()) -> list[View]:
     out = []
     for head in heads:
         try:
-            out.append(_view(head, events.get(str(head.obj["id"]), []), now))
+            out.append(_view(head, events.get(str(head.obj["id"]), []), now, ws.settings.clock_skew_seconds))
         except AccordError:
             if ids:
                 raise
@@ -61,16 +61,26 @@ def _views(ws: Workspace, now: int, ids: Sequence[str] = ()) -> list[View]:
     return out
 
 
-def _view(head: Stored, events: list[Stored], now: int) -> View:
+def _received(claimed: Event, stored: Stored, skew_seconds: int) -> Event:
+    """The step's time, no earlier than this node's receipt of it minus the allowed clock skew.
+
+    A partner cannot improve its record by back-dating an acknowledgement or answer it posts late
+    (nor an opener make the addressee look slow by back-dating the sending): the node's own clock
+    bounds every claim. Post-dating gains nobody anything, so later claims stand.
+    """
+    return replace(claimed, at=max(claimed.at, stored.date_added - skew_seconds * 1_000_000))
+
+
+def _view(head: Stored, events: list[Stored], now: int, skew_seconds: int) -> View:
     obj = head.obj
     start = _start(obj, head.owner)
     forged: list[tuple[Event, str]] = []
     accepted: list[Event] = []
     sent = stix.send_event(obj)
     if sent is not None:
-        accepted.append(sent)
+        accepted.append(_received(sent, head, skew_seconds))
     for s in events:
-        e = stix.parse_event(s.obj)
+        e = _received(stix.parse_event(s.obj), s, skew_seconds)
         if e.by != s.owner:
             forged.append((e, f"claims to be by {e.by} but was stored by {s.owner}"))
         else:

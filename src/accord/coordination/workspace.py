@@ -28,7 +28,8 @@ from accord.store.objects import ObjectFilter, VersionFilter
 from accord.store.repository import Store
 
 _DEFAULTS = {"quorum": "2", "threshold": "70", "ack_hours": "24", "answer_hours": "72", "auto_send": "false",
-             "protected_sectors": ",".join(sorted(DEFAULT_PROTECTED)), "collection": "default"}
+             "protected_sectors": ",".join(sorted(DEFAULT_PROTECTED)), "collection": "default",
+             "clock_skew_seconds": "300"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,13 +40,15 @@ class Settings:
     auto_send: bool
     protected: frozenset[str]
     collection: str
+    clock_skew_seconds: int  # how much earlier than its receipt here a step may claim to have happened
 
 
 def _parse(values: dict[str, str]) -> Settings:
     try:
         return Settings(Rule(int(values["quorum"]), int(values["threshold"])), int(values["ack_hours"]),
                         int(values["answer_hours"]), values["auto_send"].lower() in ("1", "true", "yes", "on"),
-                        protected_set(values["protected_sectors"].split(",")), values["collection"])
+                        protected_set(values["protected_sectors"].split(",")), values["collection"],
+                        int(values["clock_skew_seconds"]))
     except ValueError as exc:
         raise InvalidInput(f"bad coordination setting: {exc}") from None
 
@@ -78,6 +81,7 @@ class Stored:
 
     obj: dict[str, Any]
     owner: str  # identity id of the owning organisation
+    date_added: int  # when this node received the version (its own clock, not the author's claim)
 
 
 class Workspace:
@@ -125,7 +129,7 @@ class Workspace:
         while True:
             page = svc.get_objects(self.store, self.principal, self.root, self.collection_key, flt, token,
                                    svc.MAX_PAGE)
-            out += [Stored(orjson.loads(v.body), self.orgs[v.visibility.owner_org].identity_id)
+            out += [Stored(orjson.loads(v.body), self.orgs[v.visibility.owner_org].identity_id, v.date_added)
                     for v in page.versions]
             token = page.next
             if token is None:
