@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -41,10 +41,8 @@ def _collect(
     collection: str | None,
     credentials: tuple[str | None, str | None],
     cache_dir: Path,
-) -> tuple[list[dict[str, Any]], TaxiiClient | None]:
-    objects: list[dict[str, Any]] = []
-    for path in bundles:
-        objects += feeds.BundleFile(Path(path)).objects()
+) -> tuple[list[Mapping[str, Any]], TaxiiClient | None]:
+    feeds_used: list[feeds.IndicatorSource] = [feeds.BundleFile(Path(path)) for path in bundles]
     client = None
     if node:
         if not collection:
@@ -52,9 +50,10 @@ def _collect(
         token, basic = credentials
         user, _, password = (basic or "").partition(":")
         client = TaxiiClient(node, token=token, auth=(user, password) if basic else None)
-        objects += feeds.TaxiiFeed(client, collection, cache_dir).objects()
-    if not bundles and not node:
+        feeds_used.append(feeds.TaxiiFeed(client, collection, cache_dir))
+    if not feeds_used:
         raise ConfigError("no indicators: give --indicators BUNDLE.json and/or --node URL --collection ID")
+    objects = [obj for feed in feeds_used for obj in feed.objects()]
     return objects, client
 
 

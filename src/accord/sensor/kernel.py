@@ -39,12 +39,6 @@ class Hits:
     def empty() -> Hits:
         return Hits([], [], [], [])
 
-    def extend(self, other: Hits) -> None:
-        self.rows.extend(other.rows)
-        self.fields.extend(other.fields)
-        self.values.extend(other.values)
-        self.indicators.extend(other.indicators)
-
 
 _ROLES = (Role.ANY, Role.SRC, Role.DST)
 _MEMO_LIMIT = 1 << 20  # distinct names remembered per kind before the memo starts over
