@@ -7,6 +7,7 @@ import os
 from starlette.applications import Starlette
 
 from accord.config import Settings
+from accord.federation.service import enable as enable_federation
 from accord.store.migrate import upgrade
 from accord.store.repository import Store
 from accord.web.app import create_app
@@ -21,7 +22,9 @@ def open_store(settings: Settings, migrate: bool = True) -> Store:
 
 
 def build_app(settings: Settings) -> Starlette:
-    return create_app(open_store(settings, migrate=False))
+    app = create_app(open_store(settings, migrate=False))
+    enable_federation(app, settings.data_dir)
+    return app
 
 
 def app_from_environment() -> Starlette:

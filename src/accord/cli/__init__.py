@@ -16,6 +16,7 @@ _COMMAND_MODULES = (
     "accord.cli.node",
     "accord.cli.anomaly",
     "accord.cli.coordination",
+    "accord.cli.federation",
 )
 _DEFAULT_COMMAND = "serve"
 

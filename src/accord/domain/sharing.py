@@ -82,3 +82,27 @@ def may_read(reader: Reader, visibility: Visibility) -> bool:
     if visibility.groups:
         return not visibility.groups.isdisjoint(reader.groups)
     return effective_tlp(visibility) is not Tlp.RED
+
+
+@dataclass(frozen=True, slots=True)
+class Agreement:
+    """What flows to one peer node beyond may_read: TLP levels and sharing groups (docs/federation.md)."""
+
+    levels: frozenset[Tlp] = frozenset({Tlp.CLEAR, Tlp.GREEN})
+    groups: frozenset[int] = frozenset()
+
+
+def may_forward(agreement: Agreement, visibility: Visibility, originated_here: bool) -> bool:
+    """Whether a version the peer may read (see :func:`may_read`) may also leave this node for it.
+
+    Sharing groups name their recipients, so a group named by the agreement carries any level, and a
+    group it does not name carries nothing. Otherwise AMBER+STRICT and RED never leave; CLEAR, GREEN
+    and AMBER leave when the agreement names the level, and AMBER only from the node that originated
+    it (TLP 2.0: recipients of AMBER may not pass it on).
+    """
+    if visibility.groups:
+        return not visibility.groups.isdisjoint(agreement.groups)
+    level = effective_tlp(visibility)
+    if level in (Tlp.RED, Tlp.AMBER_STRICT) or level not in agreement.levels:
+        return False
+    return originated_here or level is not Tlp.AMBER

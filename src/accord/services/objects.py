@@ -17,6 +17,7 @@ from accord.domain.errors import InvalidInput, InvalidObject, NotAllowed, NotFou
 from accord.domain.model import ApiRoot, Collection, Principal
 from accord.domain.sharing import CollectionAccess, effective_tlp, may_access_collection, may_read
 from accord.domain.tlp import Tlp, tlp_of
+from accord.federation import ingest
 from accord.stix.timestamps import key_to_display, micros_to_timestamp, now_micros
 from accord.stix.validate import CheckedObject, check_object
 from accord.store.objects import AddOutcome, NewVersion, ObjectFilter, StoredVersion, VersionFilter
@@ -212,6 +213,7 @@ def add_objects(store: Store, principal: Principal, root: ApiRoot, key: str,
         except InvalidObject as exc:
             failures.append(_failure(exc.object_id, _version_of(obj), f"object {position}: {exc.reason}"))
     successes: list[dict[str, str]] = []
+    plan = ingest.prepare(store, principal, [c for _, c in checked])
     status_id = str(uuid.uuid4())
     with store.write() as tx:
         collection, access = resolve_collection(tx, principal, root, key)
@@ -221,10 +223,10 @@ def add_objects(store: Store, principal: Principal, root: ApiRoot, key: str,
         items = [NewVersion(c.id, c.type, c.spec_version, c.version_key, c.revoked, tlp_of(c.marking_refs),
                             frozenset(groups[m] for m in c.marking_refs if m in groups), orjson.dumps(c.obj))
                  for _, c in checked]
-        outcomes = tx.add_versions(collection.id, principal.org_id, items)
+        outcomes, refused = ingest.store_versions(tx, plan, principal, collection.id, [c for _, c in checked], items)
         added: list[list[str]] = []
         replaced: list[list[str]] = []
-        for (_, c), (outcome, date_added) in zip(checked, outcomes, strict=True):
+        for n, ((_, c), (outcome, date_added)) in enumerate(zip(checked, outcomes, strict=True)):
             version = key_to_display(c.version_key) if c.version_key else (
                 micros_to_timestamp(date_added) if date_added else "")
             if outcome is AddOutcome.ADDED:
@@ -237,7 +239,8 @@ def add_objects(store: Store, principal: Principal, root: ApiRoot, key: str,
                                   "message": "replaced different content stored under the same version"})
                 replaced.append([c.id, version])
             else:
-                failures.append(_failure(c.id, version, "another organisation originated this object here"))
+                failures.append(_failure(c.id, version,
+                                         refused.get(n, "another organisation originated this object here")))
         status = {
             "id": status_id, "status": "complete", "request_timestamp": micros_to_timestamp(request_ts),
             "total_count": len(envelope_objects), "success_count": len(successes), "successes": successes,

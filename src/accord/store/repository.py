@@ -15,11 +15,12 @@ from sqlalchemy import Connection, Engine, delete, select
 from accord.store.admin import AdminMixin
 from accord.store.audit import AuditMixin
 from accord.store.engine import make_engine, take_write_lock
+from accord.store.federation import FederationMixin
 from accord.store.objects import ObjectsMixin
 from accord.store.tables import statuses
 
 
-class Tx(ObjectsMixin, AdminMixin, AuditMixin):
+class Tx(ObjectsMixin, AdminMixin, AuditMixin, FederationMixin):
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 

@@ -141,3 +141,77 @@ audit_log = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
 )
+
+# --- federation (issue 5; migration 0002) -------------------------------------------------------
+
+peers = Table(
+    "peers", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("kind", String(10), nullable=False),  # "node" (an Accord peer) or "feed" (any TAXII 2.1 server)
+    Column("org_id", Integer, ForeignKey("organisations.id"), nullable=False, unique=True),
+    Column("node_id", String(100), nullable=True),  # the peer's identity id (STIX) when it is a node
+    Column("url", Text, nullable=False),
+    Column("api_root", String(100), nullable=False),
+    Column("remote_collection", String(100), nullable=False),
+    Column("credential", Text, nullable=True),  # our API key (or user:password) at the peer
+    Column("collections", Text, nullable=False, default=""),  # local collection ids that flow to it
+    Column("levels", String(40), nullable=False, default=""),
+    Column("groups", String(400), nullable=False, default=""),
+    Column("push_cursor", BigInteger, nullable=False, default=0),
+    Column("pull_cursor", Text, nullable=False, default=""),
+    Column("last_error", Text, nullable=True),
+    Column("last_ok", BigInteger, nullable=True),
+)
+
+node_keys = Table(
+    "node_keys", metadata,
+    Column("key_id", String(32), primary_key=True),
+    Column("node_id", String(100), nullable=False),
+    Column("ed25519", LargeBinary, nullable=False),
+    Column("ml_dsa_65", LargeBinary, nullable=False),
+    Column("added", BigInteger, nullable=False),
+    Column("retired", BigInteger, nullable=True),
+    Index("node_keys_node", "node_id"),
+)
+
+provenance = Table(
+    "provenance", metadata,
+    Column("date_added", BigInteger, primary_key=True, autoincrement=False),
+    Column("origin", String(100), nullable=False),
+    Column("key_id", String(32), nullable=False),
+    Column("ed25519", LargeBinary, nullable=False),
+    Column("ml_dsa_65", LargeBinary, nullable=False),
+    Column("hops", SmallInteger, nullable=False),
+    Column("via_peer", Integer, nullable=True),
+)
+
+quarantine = Table(
+    "quarantine", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", BigInteger, nullable=False),
+    Column("peer_id", Integer, nullable=True),
+    Column("object_id", String(300), nullable=False),
+    Column("version", String(40), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+)
+
+subscriptions = Table(
+    "subscriptions", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("org_id", Integer, ForeignKey("organisations.id"), nullable=False),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("filter", Text, nullable=False),
+    Column("webhook_url", Text, nullable=True),
+    Column("webhook_secret", String(100), nullable=True),
+    Column("webhook_cursor", BigInteger, nullable=False, default=0),
+    Column("last_error", Text, nullable=True),
+)
+
+sightings_seen = Table(
+    "sightings_seen", metadata,
+    Column("indicator_id", String(300), primary_key=True),
+    Column("org_identity", String(100), primary_key=True),
+    Column("date_added", BigInteger, nullable=False),
+)

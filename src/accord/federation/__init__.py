@@ -1,0 +1,1 @@
+"""Federation and early warning (issue 5): signed, loss-free sharing between partners' nodes."""

@@ -1,0 +1,132 @@
+"""Where federation meets the TAXII 2.1 Add Objects path (section 5.5): sign, verify, attribute.
+
+``add_objects`` calls :func:`prepare` before its write transaction (signature work stays outside the
+node-wide write lock) and :func:`store_versions` inside it. For each object:
+
+* signed (our property extension present): both signatures must verify against a registered key of
+  the node named as origin; the stored body is the object without the extension (what the origin
+  stored) and its owner is the organisation that stands for the origin node, so a version relayed
+  by any route lands under the same owner and (id, version) dedupes across routes;
+* unsigned from a peer *node*: refused, as is anything from an unknown signer or that fails to
+  verify; refusals are quarantined with the reason and listed in the TAXII status failures;
+* unsigned from a local account or a plain TAXII feed: this node originates it and signs it now.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import orjson
+
+from accord.domain.errors import InvalidInput
+from accord.domain.model import Principal
+from accord.federation.model import MAX_HOPS, PeerKind
+from accord.federation.runtime import runtime_of
+from accord.federation.signing import Signature, read_extension, verify, without_signature
+from accord.stix.validate import CheckedObject
+from accord.store.objects import AddOutcome, NewVersion
+from accord.store.repository import Store, Tx
+
+
+@dataclass(frozen=True, slots=True)
+class Admit:
+    owner_org: int
+    body: bytes | None  # the body to store when it differs from the posted one (extension removed)
+    signature: Signature
+    hops: int
+    via_peer: int | None
+    ours: bool = False  # our own object come back through a relay: nothing to store
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    decisions: list[Admit | str]  # per checked object: admitted, or the reason it is refused
+    peer_id: int | None
+
+
+def prepare(store: Store, principal: Principal, checked: Sequence[CheckedObject]) -> Plan | None:
+    """Verify or sign each object; None when this store runs without federation."""
+    rt = runtime_of(store)
+    if rt is None:
+        return None
+    with store.read() as tx:
+        peer = tx.peer_of_org(principal.org_id)
+        keys = tx.node_keys()
+        node_orgs = {p.node_id: p.org_id for p in tx.list_peers() if p.node_id}
+    from_node = peer is not None and peer.kind is PeerKind.NODE
+    via = None if peer is None else peer.id
+    decisions: list[Admit | str] = []
+    for c in checked:
+        try:
+            found = read_extension(c.obj)
+        except InvalidInput as exc:
+            decisions.append(exc.message)
+            continue
+        if found is None:
+            if from_node:
+                decisions.append("refused: unsigned object from a peer node")
+            else:
+                decisions.append(Admit(principal.org_id, None, rt.signer.sign(c.obj), 0, via))
+            continue
+        sig, hops = found
+        registered = keys.get(sig.key_id)
+        if registered is None or registered[0] != sig.origin:
+            decisions.append(f"refused: unknown signer {sig.origin} key {sig.key_id}")
+        elif not verify(registered[1], sig, c.obj):
+            decisions.append("refused: origin signature does not verify (tampered or not from its origin)")
+        elif hops > MAX_HOPS:
+            decisions.append(f"refused: hop limit {MAX_HOPS} exceeded")
+        elif sig.origin == rt.origin:
+            decisions.append(Admit(principal.org_id, None, sig, 0, via, ours=True))
+        elif sig.origin not in node_orgs:
+            decisions.append(f"refused: origin {sig.origin} is not a registered node")
+        else:
+            body = orjson.dumps(without_signature(c.obj))
+            decisions.append(Admit(node_orgs[sig.origin], body, sig, hops, via))
+    return Plan(decisions, via)
+
+
+def store_versions(tx: Tx, plan: Plan | None, principal: Principal, collection_id: int,
+                   checked: Sequence[CheckedObject], items: Sequence[NewVersion],
+                   ) -> tuple[list[tuple[AddOutcome, int | None]], dict[int, str]]:
+    """Store admitted versions under their owners and record provenance; (outcomes, refusals by index)."""
+    if plan is None:
+        return tx.add_versions(collection_id, principal.org_id, items), {}
+    outcomes: list[tuple[AddOutcome, int | None]] = [(AddOutcome.UNCHANGED, None)] * len(items)
+    refused: dict[int, str] = {}
+    by_owner: dict[int, list[int]] = {}
+    for i, decision in enumerate(plan.decisions):
+        if isinstance(decision, str):
+            refused[i] = decision
+            outcomes[i] = (AddOutcome.NOT_OWNER, None)
+            tx.add_quarantine(plan.peer_id, checked[i].id, checked[i].version_key, decision,
+                              orjson.dumps(checked[i].obj))
+        elif not decision.ours:
+            by_owner.setdefault(decision.owner_org, []).append(i)
+    provenance: list[tuple[int, Signature, int, int | None]] = []
+    for owner, indices in by_owner.items():
+        batch = []
+        for i in indices:
+            d = plan.decisions[i]
+            assert isinstance(d, Admit)
+            batch.append(items[i] if d.body is None else NewVersion(
+                items[i].id, items[i].type, items[i].spec_version, items[i].version, items[i].revoked,
+                items[i].tlp, items[i].groups, d.body))
+        for i, outcome in zip(indices, tx.add_versions(collection_id, owner, batch), strict=True):
+            outcomes[i] = outcome
+            d = plan.decisions[i]
+            if outcome[1] is not None and isinstance(d, Admit):
+                provenance.append((outcome[1], d.signature, d.hops, d.via_peer))
+                if checked[i].type == "sighting":
+                    _note_sighting(tx, checked[i], owner, outcome[1])
+    tx.add_provenance(provenance)
+    return outcomes, refused
+
+
+def _note_sighting(tx: Tx, c: CheckedObject, owner_org: int, date_added: int) -> None:
+    """Corroboration input: which organisation (created_by_ref, else the owner) sighted which indicator."""
+    target = c.obj.get("sighting_of_ref")
+    if isinstance(target, str) and target.startswith("indicator--"):
+        by = c.obj.get("created_by_ref")
+        tx.record_sighting(target, by if isinstance(by, str) else tx.get_org(owner_org).identity_id, date_added)

@@ -1,0 +1,101 @@
+"""What may leave this node for one peer, with the origin's signature attached.
+
+Push and signed pull both select through :func:`select_for_peer`, so one rule decides what a peer
+receives by either route: the peer's organisation must be able to read the version here
+(:func:`accord.domain.sharing.may_read`, the rule the TAXII API applies), the agreement must let it
+leave (:func:`accord.domain.sharing.may_forward`), the hop limit must allow one more hop, and it is
+never sent back to the node it came from or originated at.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import orjson
+
+from accord.domain.sharing import Reader, may_forward, may_read
+from accord.federation.model import MAX_HOPS, Peer
+from accord.federation.runtime import Runtime
+from accord.federation.signing import EXTENSION_ID, Signature, extension
+from accord.store.federation import Outbound
+from accord.store.repository import Store, Tx
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    bodies: list[bytes]  # objects with the signature extension, ready for an envelope
+    versions: list[tuple[str, str]]
+    last_scanned: int | None  # the cursor to acknowledge once the peer has them
+    more: bool
+
+
+def entitled_rows(tx: Tx, rt: Runtime, peer: Peer, rows: list[Outbound]) -> list[Outbound]:
+    access = tx.access_of(peer.org_id)
+    reader = Reader(peer.org_id, tx.groups_of(peer.org_id))
+    readable = {c for c, a in access.items() if a.can_read and c in peer.collections}
+    out = []
+    for row in rows:
+        origin = rt.origin if row.signature is None else row.signature.origin
+        if (row.collection_id in readable and row.via_peer != peer.id and origin != peer.node_id
+                and row.hops < MAX_HOPS and may_read(reader, row.visibility)
+                and may_forward(peer.agreement, row.visibility, origin == rt.origin)):
+            out.append(row)
+    return out
+
+
+def select_for_peer(store: Store, rt: Runtime, peer: Peer, after: int, limit: int,
+                    scan: int = 2000) -> Selection:
+    """Up to ``limit`` entitled versions after ``after``, scanning at most ``scan`` stored versions."""
+    with store.read() as tx:
+        rows = tx.outbound(after, scan, peer.collections)
+        keep = entitled_rows(tx, rt, peer, rows)
+    if len(keep) > limit:
+        keep = keep[:limit]
+        rows = [r for r in rows if r.date_added <= keep[-1].date_added]
+    unsigned = [r for r in keep if r.signature is None]
+    signed: dict[int, Signature] = {}
+    if unsigned:  # stored before federation was on: this node originated them, sign them once now
+        signed = {r.date_added: rt.signer.sign(orjson.loads(r.body)) for r in unsigned}
+        with store.write() as wtx:
+            wtx.add_provenance([(d, s, 0, None) for d, s in signed.items()])
+    bodies = []
+    for r in keep:
+        sig = r.signature or signed[r.date_added]
+        obj = orjson.loads(r.body)
+        extensions = obj.get("extensions")
+        obj["extensions"] = {**(extensions if isinstance(extensions, dict) else {}),
+                             EXTENSION_ID: extension(sig, r.hops + 1)}
+        bodies.append(orjson.dumps(obj))
+    return Selection(bodies, [(r.id, r.version) for r in keep], rows[-1].date_added if rows else None,
+                     len(rows) == scan)
+
+
+def envelope(bodies: list[bytes], more: bool = False, next_token: str | None = None) -> bytes:
+    """A TAXII 2.1 envelope (section 3.7) from serialised objects."""
+    if not bodies:
+        return b"{}"
+    head = b'{"more":true,"next":' + orjson.dumps(next_token) + b"," if more else b'{"more":false,'
+    return head + b'"objects":[' + b",".join(bodies) + b"]}"
+
+
+def entitled_digest(store: Store, rt: Runtime, peer: Peer) -> tuple[int, str, list[tuple[str, str]]]:
+    """(count, SHA-256, sorted (id, version) pairs) of everything this peer is entitled to from us."""
+    pairs: set[tuple[str, str]] = set()
+    after = 0
+    while True:
+        with store.read() as tx:
+            rows = tx.outbound(after, 5000, peer.collections)
+            pairs.update((r.id, r.version) for r in entitled_rows(tx, rt, peer, rows))
+        if len(rows) < 5000:
+            break
+        after = rows[-1].date_added
+    ordered = sorted(pairs)
+    return len(ordered), digest(ordered), ordered
+
+
+def digest(pairs: list[tuple[str, str]]) -> str:
+    h = hashlib.sha256()
+    for object_id, version in pairs:
+        h.update(object_id.encode() + b"\x00" + version.encode() + b"\n")
+    return h.hexdigest()

@@ -1,0 +1,178 @@
+"""Federation rows: peers, node keys, provenance of object versions, quarantine, subscriptions.
+
+Provenance lives beside ``objects`` keyed by the same ``date_added``, so stored bodies stay exactly
+what their origin posted (issue 2: a TAXII client gets back what it sent) while peers receive the
+origin's signature with every object.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, func, select, update
+
+from accord.domain.sharing import Agreement, Visibility
+from accord.domain.tlp import Tlp
+from accord.federation.model import Peer, PeerKind, levels_of, levels_text
+from accord.federation.signing import PublicKeys, Signature
+from accord.stix.timestamps import now_micros
+from accord.store.tables import node_keys, objects, peers, provenance, quarantine, sightings_seen, subscriptions
+
+
+@dataclass(frozen=True, slots=True)
+class Outbound:
+    """A stored version as the pushers see it: enough for the policy, the body and its signature."""
+
+    date_added: int
+    collection_id: int
+    id: str
+    type: str
+    version: str
+    visibility: Visibility
+    body: bytes
+    signature: Signature | None
+    hops: int
+    via_peer: int | None
+
+
+def _ints(text: str) -> frozenset[int]:
+    return frozenset(int(x) for x in text.split(",") if x)
+
+
+def _text(values: Iterable[int]) -> str:
+    return ",".join(str(v) for v in sorted(values))
+
+
+def _peer(r: Any) -> Peer:
+    return Peer(r.id, r.name, PeerKind(r.kind), r.org_id, r.node_id, r.url, r.api_root, r.remote_collection,
+                r.credential, _ints(r.collections), Agreement(levels_of(r.levels), _ints(r.groups)),
+                r.push_cursor, r.pull_cursor, r.last_error, r.last_ok)
+
+
+class FederationMixin:
+    conn: Connection
+
+    # peers -----------------------------------------------------------------------------------
+    def add_peer(self, name: str, kind: PeerKind, org_id: int, node_id: str | None, url: str, api_root: str,
+                 remote_collection: str, collections: Iterable[int], agreement: Agreement) -> int:
+        result = self.conn.execute(peers.insert().values(
+            name=name, kind=kind.value, org_id=org_id, node_id=node_id, url=url, api_root=api_root,
+            remote_collection=remote_collection, credential=None, collections=_text(collections),
+            levels=levels_text(agreement.levels), groups=_text(agreement.groups), push_cursor=0,
+            pull_cursor=""))
+        return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+    def list_peers(self) -> list[Peer]:
+        return [_peer(r) for r in self.conn.execute(select(peers).order_by(peers.c.id))]
+
+    def find_peer(self, name: str) -> Peer | None:
+        row = self.conn.execute(select(peers).where(peers.c.name == name)).first()
+        return None if row is None else _peer(row)
+
+    def peer_of_org(self, org_id: int) -> Peer | None:
+        row = self.conn.execute(select(peers).where(peers.c.org_id == org_id)).first()
+        return None if row is None else _peer(row)
+
+    def update_peer(self, peer_id: int, **values: Any) -> None:
+        if "agreement" in values:
+            agreement: Agreement = values.pop("agreement")
+            values.update(levels=levels_text(agreement.levels), groups=_text(agreement.groups))
+        if "collections" in values:
+            values["collections"] = _text(values["collections"])
+        self.conn.execute(update(peers).where(peers.c.id == peer_id).values(**values))
+
+    # keys --------------------------------------------------------------------------------------
+    def add_node_keys(self, node_id: str, keys: PublicKeys) -> bool:
+        """Register a node's public keys; False when they were registered already."""
+        if self.conn.execute(select(node_keys.c.key_id).where(node_keys.c.key_id == keys.key_id)).first():
+            return False
+        self.conn.execute(node_keys.insert().values(key_id=keys.key_id, node_id=node_id, ed25519=keys.ed25519,
+                                                    ml_dsa_65=keys.ml_dsa_65, added=now_micros()))
+        return True
+
+    def node_keys(self) -> dict[str, tuple[str, PublicKeys]]:
+        """Every registered key, retired ones too: key id -> (node id, keys)."""
+        return {r.key_id: (r.node_id, PublicKeys(r.key_id, r.ed25519, r.ml_dsa_65))
+                for r in self.conn.execute(select(node_keys))}
+
+    # provenance --------------------------------------------------------------------------------
+    def add_provenance(self, rows: Sequence[tuple[int, Signature, int, int | None]]) -> None:
+        """(date_added, signature, hops, peer it came from) for versions stored in this transaction."""
+        if rows:
+            self.conn.execute(provenance.insert(), [
+                {"date_added": d, "origin": s.origin, "key_id": s.key_id, "ed25519": s.ed25519,
+                 "ml_dsa_65": s.ml_dsa_65, "hops": h, "via_peer": v} for d, s, h, v in rows])
+
+    def outbound(self, after: int, limit: int, collection_ids: Iterable[int] | None = None) -> list[Outbound]:
+        """Versions with date_added > ``after`` in commit order, with their signatures when known."""
+        o, p = objects.c, provenance.c
+        stmt = (select(o.date_added, o.collection_id, o.id, o.type, o.version, o.owner_org, o.tlp, o.groups,
+                       o.body, p.origin, p.key_id, p.ed25519, p.ml_dsa_65, p.hops, p.via_peer)
+                .select_from(objects.outerjoin(provenance, p.date_added == o.date_added))
+                .where(o.date_added > after).order_by(o.date_added).limit(limit))
+        if collection_ids is not None:
+            stmt = stmt.where(o.collection_id.in_(list(collection_ids)))
+        out = []
+        for r in self.conn.execute(stmt):
+            sig = None if r[9] is None else Signature(r[9], r[10], r[11], r[12])
+            vis = Visibility(r[5], None if r[6] is None else Tlp(r[6]), _ints(r[7]))
+            out.append(Outbound(r[0], r[1], r[2], r[3], r[4], vis, r[8], sig, r[13] or 0, r[14]))
+        return out
+
+    def pending_count(self, after: int) -> int:
+        return int(self.conn.execute(select(func.count()).select_from(objects)
+                                     .where(objects.c.date_added > after)).scalar_one())
+
+    def oldest_after(self, after: int) -> int | None:
+        value = self.conn.execute(select(func.min(objects.c.date_added)).where(objects.c.date_added > after)).scalar()
+        return None if value is None else int(value)
+
+    def latest_date_added(self) -> int:
+        return int(self.conn.execute(select(func.max(objects.c.date_added))).scalar() or 0)
+
+    def held_versions(self) -> set[tuple[str, str]]:
+        return {(r[0], r[1]) for r in self.conn.execute(select(objects.c.id, objects.c.version))}
+
+    # quarantine --------------------------------------------------------------------------------
+    def add_quarantine(self, peer_id: int | None, object_id: str, version: str, reason: str, body: bytes) -> None:
+        self.conn.execute(quarantine.insert().values(at=now_micros(), peer_id=peer_id, object_id=object_id,
+                                                     version=version, reason=reason, body=body))
+
+    def list_quarantine(self, limit: int = 100) -> list[tuple[int, int | None, str, str, str]]:
+        q = quarantine.c
+        stmt = select(q.at, q.peer_id, q.object_id, q.version, q.reason).order_by(q.id.desc()).limit(limit)
+        return [(r[0], r[1], r[2], r[3], r[4]) for r in self.conn.execute(stmt)]
+
+    # early warning -----------------------------------------------------------------------------
+    def add_subscription(self, org_id: int, name: str, filter_json: str, webhook_url: str | None,
+                         secret: str | None, cursor: int) -> None:
+        self.conn.execute(subscriptions.insert().values(org_id=org_id, name=name, filter=filter_json,
+                                                        webhook_url=webhook_url, webhook_secret=secret,
+                                                        webhook_cursor=cursor))
+
+    def list_subscriptions(self) -> list[Any]:
+        return list(self.conn.execute(select(subscriptions).order_by(subscriptions.c.id)))
+
+    def update_subscription(self, sub_id: int, **values: Any) -> None:
+        self.conn.execute(update(subscriptions).where(subscriptions.c.id == sub_id).values(**values))
+
+    def record_sighting(self, indicator_id: str, org_identity: str, date_added: int) -> bool:
+        """Remember which organisation sighted which indicator; False if known already."""
+        s = sightings_seen.c
+        if self.conn.execute(select(s.date_added).where(s.indicator_id == indicator_id,
+                                                        s.org_identity == org_identity)).first():
+            return False
+        self.conn.execute(sightings_seen.insert().values(indicator_id=indicator_id, org_identity=org_identity,
+                                                         date_added=date_added))
+        return True
+
+    def sighted_by(self, indicator_ids: Sequence[str]) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        if indicator_ids:
+            s = sightings_seen.c
+            for r in self.conn.execute(select(s.indicator_id, s.org_identity).where(
+                    s.indicator_id.in_(list(indicator_ids)))):
+                out.setdefault(r[0], []).append(r[1])
+        return out
