@@ -23,6 +23,7 @@ from accord.config import Settings
 from accord.domain.tlp import Tlp
 from accord.federation import peers as fed
 from accord.federation.model import PeerKind
+from accord.stix.timestamps import timestamp_key
 from accord.store.migrate import upgrade
 from accord.store.repository import Store
 from tests.e2e.nodeproc import free_port
@@ -133,3 +134,8 @@ def wait_until(check: Callable[[], bool], timeout: float, what: str) -> float:
             return time.monotonic() - start
         time.sleep(0.05)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def version_of(obj: dict[str, Any]) -> tuple[str, str]:
+    """(id, version) as the store keys it."""
+    return str(obj["id"]), timestamp_key(obj["modified"])
