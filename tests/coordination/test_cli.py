@@ -32,6 +32,11 @@ def test_consultation_incident_and_reports_from_the_command_line(tmp_path: Path)
     who = run("whois-partner", "203.0.113.7", *hosp, *d)
     assert who["owner"] == "grid-fr" and not who["disputed"]
     assert [(c["partner"], c["role"]) for c in who["claims"]] == [("grid-fr", "holder"), ("cert-de", "overlap")]
+    run("constituency", "declare", "--network", "203.0.113.0/24", *hosp, *d)
+    disputed = run("whois-partner", "203.0.113.7", *d)
+    assert disputed["disputed"] and disputed["owner"] is None and disputed["holders"] == ["grid-fr", "hospital-nl"]
+    table = run("whois-partner", "203.0.113.7", "--data-dir", str(tmp_path / "n"))
+    assert "DISPUTED between grid-fr," in table and "hospital-nl" in table  # the title may wrap
     opened = run("consult", "open", "grid-fr", "--summary", "SSH brute force from 203.0.113.7",
                  "--ask", "stop", "--ask", "preserve-evidence", *hosp, *d)
     cid = opened["id"]
@@ -60,6 +65,8 @@ def test_consultation_incident_and_reports_from_the_command_line(tmp_path: Path)
     assert shown["responsibility"]["status"] == "concluded" and shown["invited"] == ["grid-fr"]
     assert {a["words"] for a in shown["responsibility"]["assessments"]} == {"Likely/Probable",
                                                                             "Highly Likely/Almost Certain"}
+    assert {a["admiralty"] for a in shown["responsibility"]["assessments"]} == {"2 - Probably True",
+                                                                                "1 - Confirmed by other sources"}
     norms = run("report", "norms", "--since", "2020-01-01", *grid, *d)
     assert [i["id"] for i in norms["incidents"]] == [iid]
     assert norms["incidents"][0]["consultation_states"][0]["finding"] == "compromised-host-being-handled"

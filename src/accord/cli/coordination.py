@@ -47,14 +47,11 @@ def _hours(value: float | None) -> str:
 def whois_partner(settings: Settings, query: str, account: str) -> None:
     """Which partner's constituency an address, AS number or domain is in (overlaps and disputes shown)."""
     ws = _ws(settings, account)
-    answer = constituencies.whois(ws, query)
-    holders = {c.org for c in answer.holders}
-    rows = [(c.name, c.entry, "holder" if c.org in holders else "overlap") for c in answer.claims]
-    raw = {"query": answer.query, "kind": answer.kind.value, "owner": answer.owner and ws.name(answer.owner),
-           "disputed": answer.disputed, "claims": [{"partner": r[0], "entry": r[1], "role": r[2]} for r in rows]}
-    verdict = ("DISPUTED between " + ", ".join(sorted(ws.name(o) for o in holders)) if answer.disputed
-               else ws.name(answer.owner) if answer.owner else "no partner declares it")
-    out().table(f"{answer.query}: {verdict}", ["partner", "declared", "match"], rows, raw)
+    raw = summaries.whois(ws, constituencies.whois(ws, query))
+    verdict = ("DISPUTED between " + ", ".join(raw["holders"]) if raw["disputed"]
+               else raw["owner"] or "no partner declares it")
+    out().table(f"{raw['query']}: {verdict}", ["partner", "declared", "match"],
+                [(c["partner"], c["entry"], c["role"]) for c in raw["claims"]], raw)
 
 
 @click.group()

@@ -10,8 +10,8 @@ from typing import Any
 
 from accord.coordination import consultations, incidents, reports
 from accord.coordination.workspace import Workspace
-from accord.domain.coordination.attribution import Conclusion, estimative
-from accord.domain.coordination.constituency import Declaration
+from accord.domain.coordination.attribution import Conclusion, admiralty, estimative
+from accord.domain.coordination.constituency import Answer, Declaration
 from accord.domain.coordination.record import Record
 from accord.stix.timestamps import micros_to_timestamp
 
@@ -45,7 +45,8 @@ def conclusion(ws: Workspace, c: Conclusion) -> dict[str, Any]:
                        "neutral": [ws.name(o) for o in v.neutral], "dissenters": [ws.name(o) for o in v.dissenters],
                        "strong_dissenters": [ws.name(o) for o in v.strong_dissenters]} for v in c.views],
             "assessments": [{"partner": ws.name(a.org), "subject": ws.name(a.subject), "opinion": a.stance.stix,
-                             "confidence": a.confidence, "words": estimative(a.confidence)} for a in c.assessments]}
+                             "confidence": a.confidence, "words": estimative(a.confidence),
+                             "admiralty": admiralty(a.confidence)} for a in c.assessments]}
 
 
 def incident(ws: Workspace, i: incidents.IncidentView) -> dict[str, Any]:
@@ -56,6 +57,15 @@ def incident(ws: Workspace, i: incidents.IncidentView) -> dict[str, Any]:
             "evidence": [{"partner": ws.name(c.org), "at": ts(c.at), "refs": list(c.refs), "text": c.text}
                          for c in i.contributions],
             "origin": conclusion(ws, i.origin), "responsibility": conclusion(ws, i.responsibility)}
+
+
+def whois(ws: Workspace, a: Answer) -> dict[str, Any]:
+    """The lookup with every claim: the holder(s), and overlapping less specific claims of others."""
+    overlaps = set(a.overlapping)
+    return {"query": a.query, "kind": a.kind.value, "owner": a.owner and ws.name(a.owner), "disputed": a.disputed,
+            "holders": sorted(ws.name(c.org) for c in a.holders),
+            "claims": [{"partner": c.name, "entry": c.entry, "role": "overlap" if c in overlaps else "holder"}
+                       for c in a.claims]}
 
 
 def declaration(d: Declaration) -> dict[str, Any]:

@@ -75,12 +75,7 @@ def _path(request: Request, name: str) -> str:
 
 async def whois(request: Request) -> Response:
     def work(ws: Workspace, _b: dict[str, Any]) -> Any:
-        a = constituencies.whois(ws, _path(request, "query"))
-        holders = {c.org for c in a.holders}
-        return {"query": a.query, "kind": a.kind.value, "owner": a.owner and ws.name(a.owner),
-                "disputed": a.disputed, "claims": [{"partner": c.name, "entry": c.entry,
-                                                    "role": "holder" if c.org in holders else "overlap"}
-                                                   for c in a.claims]}
+        return summaries.whois(ws, constituencies.whois(ws, _path(request, "query")))
 
     return await _run(request, work)
 

@@ -69,10 +69,6 @@ class Assessment:
     at: int
     id: str = ""
 
-    @property
-    def qualifies(self) -> bool:
-        return self.stance >= Stance.AGREE
-
 
 class Status(StrEnum):
     NONE = "no-assessment"
