@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 import random
+import signal
 import statistics
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -148,6 +150,7 @@ def _fmt(v: float | None, unit: str = "/s") -> str:
 
 
 def main() -> None:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # so the servers below are stopped
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sizes", default="1000,10000,100000,1000000")
     p.add_argument("--servers", default="accord-sqlite,accord-postgresql,medallion")
