@@ -114,9 +114,12 @@ def test_forged_event_written_around_the_service_is_shown_refused(node: Node) ->
     forged = Event("x-accord-consultation-event--00000000-0000-4000-8000-00000000f0f0", Kind.ANSWER,
                    energy.me.identity_id, T0 + 2 * HOUR, Finding.BENIGN, "nothing to see")
     host.write([stix.event(cid, forged, [])])
+    garbled = {**stix.event(cid, forged, []), "id": stix.new_id(stix.EVENT), "event_type": "shout"}
+    host.write([garbled])
     view = consultations.show(isac, cid, T0 + 3 * HOUR)
     assert view.consultation.state is State.ACKNOWLEDGED
     assert [(e.id, "stored by" in why) for e, why in view.refused] == [(forged.id, True)]
+    assert [(i, "bad consultation event" in why) for i, why in view.malformed] == [(garbled["id"], True)]
 
 
 def test_missed_deadlines_escalate_once_to_both_sides(node: Node) -> None:

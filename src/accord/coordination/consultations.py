@@ -36,6 +36,7 @@ class View:
     observed_refs: tuple[str, ...]
     markings: tuple[str, ...]
     proposed_by: str
+    malformed: tuple[tuple[str, str], ...] = ()  # (object id, why) of event objects that cannot be read
 
 
 def _start(obj: dict[str, object], owner: str) -> cm.Consultation:
@@ -75,12 +76,17 @@ def _view(head: Stored, events: list[Stored], now: int, skew_seconds: int) -> Vi
     obj = head.obj
     start = _start(obj, head.owner)
     forged: list[tuple[Event, str]] = []
+    malformed: list[tuple[str, str]] = []
     accepted: list[Event] = []
     sent = stix.send_event(obj)
     if sent is not None:
         accepted.append(_received(sent, head, skew_seconds))
     for s in events:
-        e = _received(stix.parse_event(s.obj), s, skew_seconds)
+        try:
+            e = _received(stix.parse_event(s.obj), s, skew_seconds)
+        except InvalidInput as exc:  # one unreadable event must not hide the consultation
+            malformed.append((str(s.obj["id"]), exc.message))
+            continue
         if e.by != s.owner:
             forged.append((e, f"claims to be by {e.by} but was stored by {s.owner}"))
         else:
@@ -89,7 +95,7 @@ def _view(head: Stored, events: list[Stored], now: int, skew_seconds: int) -> Vi
     c = replayed.consultation
     return View(c, cm.deadlines(c, now), (*forged, *replayed.refused), str(obj.get("summary", "")),
                 tuple(obj.get("observed_refs", ())), tuple(obj.get("object_marking_refs", ())),
-                str(obj.get("proposed_by", "")))
+                str(obj.get("proposed_by", "")), tuple(malformed))
 
 
 def show(ws: Workspace, consultation_id: str, now: int | None = None) -> View:

@@ -35,7 +35,8 @@ def consultation(ws: Workspace, v: consultations.View) -> dict[str, Any]:
             "deadlines": [{"step": d.step.value, "due": ts(d.due), "status": d.status.value} for d in v.deadlines],
             "events": [{"id": e.id, "kind": e.kind.value, "by": ws.name(e.by), "at": ts(e.at), "text": e.text,
                         "finding": e.finding.value if e.finding else None, "refs": list(e.refs)} for e in c.events],
-            "refused": [{"id": e.id, "kind": e.kind.value, "by": e.by, "reason": why} for e, why in v.refused]}
+            "refused": [{"id": e.id, "kind": e.kind.value, "by": e.by, "reason": why} for e, why in v.refused]
+            + [{"id": i, "kind": None, "by": None, "reason": why} for i, why in v.malformed]}
 
 
 def conclusion(ws: Workspace, c: Conclusion) -> dict[str, Any]:
