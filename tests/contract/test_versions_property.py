@@ -3,6 +3,7 @@ corrected under the same 'modified'), first/last/all answer as if they had arriv
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -31,7 +32,7 @@ arrivals = st.lists(st.tuples(st.sampled_from(MONTHS), st.sampled_from(["a", "b"
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(arrivals, st.integers(1, 4))
 def test_version_flags_follow_modified(node: Node, arrival: list[tuple[str, str]], split: int) -> None:
-    object_id = f"indicator--{__import__('uuid').uuid4()}"
+    object_id = f"indicator--{uuid.uuid4()}"
     principal = admin.principal_for(node.store, "energy-co-analyst")
     with node.store.read() as tx:
         root = tx.list_api_roots()[0]
