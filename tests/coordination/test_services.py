@@ -52,6 +52,7 @@ def test_sensor_match_becomes_a_proposal_then_ack_answer_close(node: Node) -> No
     assert len(result.proposed) == 1
     proposal = result.proposed[0].consultation
     assert proposal.state is State.PROPOSED and proposal.addressee == isac.org("energy-co").identity_id
+    assert result.proposed[0].observed_refs == ("sighting--00000001-0000-4000-8000-000000000000",)
     assert sweep.sweep(isac, now=T0).proposed == []  # the evidence is already cited
     energy = as_(node.store, "energy-co-analyst")
     assert consultations.list_all(energy, T0) == []  # a proposal is the opener's alone
@@ -234,3 +235,28 @@ def test_a_group_restricted_incident_and_its_warning_stay_within_the_group(node:
     energy = as_(node.store, "energy-co-analyst")
     warning = reports.warnings(energy)[0]
     assert sorted(warning["recipient_refs"]) == sorted([isac.me.identity_id, energy.me.identity_id])
+
+
+def test_an_anomaly_is_proposed_to_the_source_partner_only(node: Node) -> None:
+    """Anomaly observed-data names source and destination; only the source's partner is consulted."""
+    declare_all(node)
+    isac = as_(node.store, "health-isac-analyst")
+    src = {"type": "ipv4-addr", "spec_version": "2.1", "id": "ipv4-addr--0000000a-0000-4000-8000-000000000000",
+           "value": "203.0.113.50"}
+    dst = {"type": "ipv4-addr", "spec_version": "2.1", "id": "ipv4-addr--0000000b-0000-4000-8000-000000000000",
+           "value": "203.0.5.5"}  # in host-cert's /16: the destination is not who we ask
+    flow = {"type": "network-traffic", "spec_version": "2.1",
+            "id": "network-traffic--0000000c-0000-4000-8000-000000000000",
+            "src_ref": src["id"], "dst_ref": dst["id"], "protocols": ["tcp"]}
+    stamp = "2026-11-20T00:00:00.000Z"
+    observed = {"type": "observed-data", "spec_version": "2.1",
+                "id": "observed-data--0000000d-0000-4000-8000-000000000000",
+                "created": stamp, "modified": stamp, "first_observed": stamp, "last_observed": stamp,
+                "number_observed": 1, "object_refs": [flow["id"], src["id"], dst["id"]]}
+    odd = {"type": "ipv4-addr", "spec_version": "2.1", "id": "ipv4-addr--0000000e-0000-4000-8000-000000000000",
+           "value": "203.0.113.0/28"}
+    ranged = {**observed, "id": "observed-data--0000000f-0000-4000-8000-000000000000", "object_refs": [odd["id"]]}
+    isac.write([src, dst, flow, observed, odd, ranged])
+    proposed = sweep.sweep(isac, now=T0).proposed
+    assert [(v.consultation.addressee, v.observed_refs) for v in proposed] == [
+        (isac.org("energy-co").identity_id, (observed["id"],))]

@@ -22,6 +22,7 @@ from accord.coordination.incidents import protected_warning
 from accord.coordination.workspace import Stored, Workspace
 from accord.domain.coordination.constituency import ConstituencyIndex
 from accord.domain.coordination.consultation import DeadlineStatus
+from accord.domain.errors import InvalidInput
 from accord.domain.tlp import Tlp, tlp_of
 from accord.stix.timestamps import now_micros
 
@@ -39,7 +40,6 @@ class SweepResult:
 def _sources(observed: dict[str, Any], scos: dict[str, dict[str, Any]]) -> list[str]:
     """Addresses an observed-data cites: the traffic's source when there is one, else every address."""
     refs = [scos[r] for r in observed.get("object_refs", []) if r in scos]
-    refs += list(observed.get("objects", {}).values()) if isinstance(observed.get("objects"), dict) else []
     traffic = [o for o in refs if o.get("type") == "network-traffic" and o.get("src_ref") in scos]
     if traffic:
         return [str(scos[t["src_ref"]].get("value")) for t in traffic if scos[t["src_ref"]]["type"] in _ADDRESS_TYPES]
@@ -52,21 +52,22 @@ def _propose(ws: Workspace, result: SweepResult, now: int) -> None:
     scos = {str(s.obj["id"]): s.obj for s in ws.read(*_ADDRESS_TYPES, "network-traffic")}
     cited = {r for v in consultations.list_all(ws, now) if v.consultation.opener == ws.me.identity_id
              for r in v.observed_refs}
-    evidence: list[tuple[str, list[str], Any]] = []  # (evidence id, addresses, the object)
-    for s in mine:
-        if s.obj["type"] == "sighting":
-            addresses = [a for r in s.obj.get("observed_data_refs", []) if r in observed
-                         for a in _sources(observed[r], scos)]
-            evidence.append((str(s.obj["id"]), addresses, s.obj))
-        elif not any(str(s.obj["id"]) in x[2].get("observed_data_refs", []) for x in evidence):
-            evidence.append((str(s.obj["id"]), _sources(s.obj, scos), s.obj))
+    sightings = [s.obj for s in mine if s.obj["type"] == "sighting"]
+    behind_sightings = {r for obj in sightings for r in obj.get("observed_data_refs", [])}
+    evidence: list[tuple[str, list[str], Any]] = [  # (evidence id, addresses, the object)
+        (str(obj["id"]), [a for r in obj.get("observed_data_refs", []) if r in observed
+                          for a in _sources(observed[r], scos)], obj) for obj in sightings]
+    evidence += [(oid, _sources(obj, scos), obj) for oid, obj in observed.items() if oid not in behind_sightings]
     index = ConstituencyIndex(declarations(ws))
     per_partner: dict[str, list[tuple[str, str, Any]]] = {}
     for evidence_id, addresses, obj in evidence:
         if evidence_id in cited:
             continue
         for address in sorted(set(addresses)):
-            answer = index.lookup(address)
+            try:
+                answer = index.lookup(address)
+            except InvalidInput:  # a range or a malformed value: nothing to look up
+                continue
             if answer.disputed:
                 result.disputed.append((address, tuple(sorted({c.name for c in answer.holders}))))
             elif answer.owner is not None and answer.owner != ws.me.identity_id:
