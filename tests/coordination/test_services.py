@@ -146,6 +146,8 @@ def test_joint_incident_contested_then_concluded_norms_and_report(node: Node) ->
     incident = incidents.create(isac, "Ransomware at hospital", victim="health-isac", invited=["energy-co"],
                                 consultations=[cid], now=T0 + HOUR)
     assert incident.norms is not None and incident.norms.sectors == ("healthcare",)
+    with pytest.raises(UnknownConsultation):
+        incidents.create(isac, "Typo", consultations=["x-accord-consultation--00000000-0000-4000-8000-000000000000"])
     top = reports.warnings(host)
     assert top[0]["priority"] == "top" and top[0]["subject_ref"] == incident.id
     assert set(top[0]["recipient_refs"]) == {isac.me.identity_id, energy.me.identity_id, host.me.identity_id}

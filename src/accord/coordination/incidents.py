@@ -18,6 +18,7 @@ from typing import Any
 from accord.coordination import stix
 from accord.coordination.workspace import Stored, Workspace, ensure_definitions, markings
 from accord.domain.coordination.attribution import Assessment, Conclusion, Question, Rule, Stance, conclude
+from accord.domain.coordination.errors import UnknownConsultation
 from accord.domain.coordination.norms import NormsFlag, flag
 from accord.domain.errors import InvalidInput, NotAllowed, NotFound
 from accord.domain.tlp import Tlp
@@ -83,6 +84,10 @@ def create(ws: Workspace, name: str, description: str = "", victim: str | None =
             raise InvalidInput("a TLP:RED incident needs a sharing group naming the partners")
         victim_id = ws.org(victim).identity_id if victim else None
         invited_ids = sorted({ws.org(i).identity_id for i in invited})
+        known = {str(s.obj["id"]) for s in ws.read(stix.CONSULTATION, ids=consultations)} if consultations else set()
+        unknown = sorted(set(consultations) - known)
+        if unknown:
+            raise UnknownConsultation(f"no consultation {unknown[0]!r}")
         ensure_definitions(ws)
         marking_refs = markings(tlp, groups)
         incident_id = stix.new_id("incident")
