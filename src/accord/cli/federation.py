@@ -16,6 +16,7 @@ from accord.domain.tlp import Tlp
 from accord.federation import peers as fed
 from accord.federation.model import PeerKind, WarningFilter
 from accord.federation.pull import pull
+from accord.federation.runtime import install
 from accord.stix.timestamps import micros_to_timestamp
 
 
@@ -148,7 +149,9 @@ def sync_status(settings: Settings, check: bool) -> None:
 @node_options
 def sync_pull(settings: Settings, name: str) -> None:
     """Pull what is new from a peer node or feed (TAXII 2.1 GET with a cursor)."""
-    received, refused = pull(store_for(settings), name)
+    store = store_for(settings)
+    install(store, settings.data_dir)  # verify signatures (and sign feed objects) as the server does
+    received, refused = pull(store, name)
     out().message(f"{name}: {received} received, {refused} refused", {"received": received, "refused": refused})
 
 
@@ -157,7 +160,9 @@ def sync_pull(settings: Settings, name: str) -> None:
 @node_options
 def sync_repair(settings: Settings, name: str) -> None:
     """Fetch from a peer exactly the entitled versions this node misses."""
-    missing, fetched = fed.repair(store_for(settings), name)
+    store = store_for(settings)
+    install(store, settings.data_dir)
+    missing, fetched = fed.repair(store, name)
     out().message(f"{name}: {missing} missing, {fetched} fetched", {"missing": missing, "fetched": fetched})
 
 

@@ -36,7 +36,9 @@ class Peer:
 
     @property
     def objects_url(self) -> str:
-        return f"{self.url.rstrip('/')}/taxii2/{self.api_root}/collections/{self.remote_collection}/objects/"
+        """TAXII 2.1 5.4/5.5 at the peer; a feed's URL is its API root, a node's its base URL."""
+        root = self.url.rstrip("/") if self.kind is PeerKind.FEED else f"{self.url.rstrip('/')}/taxii2/{self.api_root}"
+        return f"{root}/collections/{self.remote_collection}/objects/"
 
     @property
     def signed_objects_url(self) -> str:

@@ -78,20 +78,22 @@ def pull(store: Store, name: str, client: httpx.Client | None = None,
                 _set_cursor(store, peer.id, cursor)
             return received, refused
         params: dict[str, Any] = {"limit": PAGE}
-        while True:
-            if peer.pull_cursor:
-                params["added_after"] = peer.pull_cursor
+        if peer.pull_cursor:
+            params["added_after"] = peer.pull_cursor
+        last = peer.pull_cursor
+        while True:  # follow "more"/"next" within one added_after window, then move the window
             resp = own.get(peer.objects_url, params=params, headers=auth_headers(peer.credential))
             resp.raise_for_status()
             page = orjson.loads(resp.content) if resp.content else {}
             objects = page.get("objects", [])
-            last = resp.headers.get("X-TAXII-Date-Added-Last")
-            if not objects or last is None:
-                break
             stored, bad = _store_page(store, principal, target, objects)
             received, refused = received + len(objects), refused + bad
+            last = max(last, resp.headers.get("X-TAXII-Date-Added-Last") or "")
+            if not (page.get("more") and page.get("next")):
+                break
+            params["next"] = page["next"]
+        if last and last != peer.pull_cursor:
             _set_cursor(store, peer.id, last)
-            peer = _peer(store, name)[0]
         return received, refused
     except httpx.HTTPError as exc:
         with store.write() as tx:

@@ -78,18 +78,25 @@ def derive(tx: Tx, rows: list[Outbound], graph: Graph) -> list[tuple[Outbound, W
     targets = [o["sighting_of_ref"] for r, o in objs if r.type == "sighting" and isinstance(
         o.get("sighting_of_ref"), str)]
     sighted = tx.sighted_by([r.id for r, _ in objs if r.type == "indicator"] + targets)
+    indicators = tx.latest_of(sorted({t for t in targets if len(sighted.get(t, [])) >= 2}))
     for r, obj in objs:
-        confidence = obj.get("confidence") if isinstance(obj.get("confidence"), int) else None
         if r.type == "indicator":
             orgs = tuple(sorted(sighted.get(r.id, [])))
             out.append((r, Warning(r.date_added, r.id, "indicator", "high" if len(orgs) >= 2 else "normal",
-                                   orgs if len(orgs) >= 2 else (), str(obj.get("name", ""))), confidence))
-        elif r.type == "sighting" and isinstance(obj.get("sighting_of_ref"), str):
-            orgs = tuple(sorted(sighted.get(obj["sighting_of_ref"], [])))
-            if len(orgs) >= 2:
-                out.append((r, Warning(r.date_added, obj["sighting_of_ref"], "indicator", "high", orgs,
-                                       "corroborated by sightings"), confidence))
+                                   orgs if len(orgs) >= 2 else (), str(obj.get("name", ""))), _confidence(obj)))
+        elif r.type == "sighting" and obj.get("sighting_of_ref") in indicators:
+            # the warning is about the indicator: its policy, confidence and name apply
+            target = indicators[obj["sighting_of_ref"]]
+            body = orjson.loads(target.body)
+            orgs = tuple(sorted(sighted[target.id]))
+            out.append((target, Warning(r.date_added, target.id, "indicator", "high", orgs,
+                                        str(body.get("name", ""))), _confidence(body)))
     return out
+
+
+def _confidence(obj: dict[str, Any]) -> int | None:
+    value = obj.get("confidence")
+    return value if isinstance(value, int) else None
 
 
 def visible(tx: Tx, org_id: int, groups: frozenset[int], flt: WarningFilter, row: Outbound, warning: Warning,

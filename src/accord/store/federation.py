@@ -114,6 +114,20 @@ class FederationMixin:
                 .where(o.date_added > after).order_by(o.date_added).limit(limit))
         if collection_ids is not None:
             stmt = stmt.where(o.collection_id.in_(list(collection_ids)))
+        return self._rows(stmt)
+
+    def latest_of(self, object_ids: Sequence[str]) -> dict[str, Outbound]:
+        """The latest stored version of each id (in any collection), with provenance."""
+        if not object_ids:
+            return {}
+        o, p = objects.c, provenance.c
+        stmt = (select(o.date_added, o.collection_id, o.id, o.type, o.version, o.owner_org, o.tlp, o.groups,
+                       o.body, p.origin, p.key_id, p.ed25519, p.ml_dsa_65, p.hops, p.via_peer)
+                .select_from(objects.outerjoin(provenance, p.date_added == o.date_added))
+                .where(o.id.in_(list(object_ids)), o.is_latest.is_(True)))
+        return {r.id: r for r in self._rows(stmt)}
+
+    def _rows(self, stmt: Any) -> list[Outbound]:
         out = []
         for r in self.conn.execute(stmt):
             sig = None if r[9] is None else Signature(r[9], r[10], r[11], r[12])
