@@ -156,3 +156,28 @@ def test_replay_is_order_independent_and_consistent(raw: list[tuple[Kind, str, i
     for e in c.events:  # the accepted events alone reach the same state step by step
         replayed_state = cm.step(replayed_state, e)
     assert replayed_state == c
+
+
+@given(steps, st.integers(0, 300))
+def test_deadline_status_follows_its_definition(raw: list[tuple[Kind, str, int]], hours_now: int) -> None:
+    """Met when done by the due time; missed when done late, or not done and the end (withdrawal,
+    closing or now) is past due; void when not sent or ended before falling due; else pending."""
+    events = [Event(f"e--{n:04d}", k, by, T0 + hour * HOUR, Finding.DECLINED if k is Kind.ANSWER else None)
+              for n, (k, by, hour) in enumerate(raw)]
+    c = cm.replay(start(), events).consultation
+    now = T0 + hours_now * HOUR
+    for d, done, due in zip(cm.deadlines(c, now), (c.acknowledged, c.answered), (c.ack_due, c.answer_due),
+                            strict=True):
+        assert d.due == due
+        if due is None:
+            assert d.status is DeadlineStatus.VOID
+            continue
+        ended = c.events[-1].at if c.state in (State.WITHDRAWN, State.CLOSED) else now
+        if done is not None:
+            expected = DeadlineStatus.MET if done <= due else DeadlineStatus.MISSED
+        elif ended > due:
+            expected = DeadlineStatus.MISSED
+        else:
+            expected = DeadlineStatus.VOID if c.state in (State.WITHDRAWN, State.CLOSED) else DeadlineStatus.PENDING
+        assert d.status is expected
+        assert (d.late_by is not None) == (d.status is DeadlineStatus.MISSED)

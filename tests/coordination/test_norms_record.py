@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from accord.domain.coordination import consultation as cm
 from accord.domain.coordination.consultation import HOUR, Event, Finding, Kind
@@ -60,3 +62,24 @@ def test_record_counts_medians_and_missed_deadlines() -> None:
     assert records["identity--idle"].received == 0
     early = cooperation_record(history, T0 + HOUR)
     assert early[C].deadlines_missed == 0  # not due yet
+
+
+@given(st.lists(st.tuples(st.sampled_from([B, C]), st.one_of(st.none(), st.integers(0, 50)),
+                          st.one_of(st.none(), st.integers(0, 100)), st.integers(0, 3)), max_size=8),
+       st.integers(0, 200))
+def test_record_totals_match_the_history(rows: list[tuple[str, int | None, int | None, int]], hours_now: int) -> None:
+    history = [consultation(n, to, ack, (max(ack, answer) if ack is not None and answer is not None else None),
+                            evidence if ack is not None else 0)
+               for n, (to, ack, answer, evidence) in enumerate(rows)]
+    records = cooperation_record(history, T0 + hours_now * HOUR)
+    for org in (B, C):
+        mine = [c for c in history if c.addressee == org]
+        if not mine:
+            continue
+        r = records[org]
+        assert r.received == len(mine)
+        assert r.acknowledged == sum(c.acknowledged is not None for c in mine) >= r.answered
+        assert r.answered == sum(c.answered is not None for c in mine)
+        assert 0 <= r.deadlines_missed <= 2 * r.received
+        assert r.evidence == sum(len(e.refs) for c in mine for e in c.events if e.kind is Kind.EVIDENCE)
+    assert (records[A].opened if history else 0) == len(history)
