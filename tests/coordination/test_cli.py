@@ -38,9 +38,16 @@ def test_consultation_incident_and_reports_from_the_command_line(tmp_path: Path)
     table = run("whois-partner", "203.0.113.7", "--data-dir", str(tmp_path / "n"))
     assert "DISPUTED between grid-fr," in table and "hospital-nl" in table  # the title may wrap
     opened = run("consult", "open", "grid-fr", "--summary", "SSH brute force from 203.0.113.7",
-                 "--ask", "stop", "--ask", "preserve-evidence", *hosp, *d)
+                 "--ask", "stop", "--ask", "preserve-evidence", "--first-seen", "2026-11-18T10:00:00Z",
+                 "--last-seen", "2026-11-19T02:30:00.5Z", *hosp, *d)
     cid = opened["id"]
     assert opened["state"] == "open" and opened["asks"] == ["stop", "preserve-evidence"]
+    assert (opened["first_seen"], opened["last_seen"]) == ("2026-11-18T10:00:00.000000Z", "2026-11-19T02:30:00.500000Z")
+    backwards = run("consult", "open", "grid-fr", "--summary", "x", "--first-seen", "2026-11-19T00:00:00Z",
+                    "--last-seen", "2026-11-18T00:00:00Z", *hosp, *d, ok=False)
+    assert "earlier than first_seen" in backwards
+    assert "first_seen" in run("consult", "open", "grid-fr", "--summary", "x", "--first-seen", "monday", *hosp, *d,
+                               ok=False)
     forged = run("consult", "answer", cid, "--finding", "benign-or-technical-fault", *d, ok=False)
     assert "not a party" in forged
     early = run("consult", "answer", cid, "--finding", "declined", *grid, *d, ok=False)

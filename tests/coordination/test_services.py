@@ -53,6 +53,7 @@ def test_sensor_match_becomes_a_proposal_then_ack_answer_close(node: Node) -> No
     proposal = result.proposed[0].consultation
     assert proposal.state is State.PROPOSED and proposal.addressee == isac.org("energy-co").identity_id
     assert result.proposed[0].observed_refs == ("sighting--00000001-0000-4000-8000-000000000000",)
+    assert result.proposed[0].seen == ("2026-11-18T10:00:00.000000Z", "2026-11-18T10:00:00.000000Z")
     assert sweep.sweep(isac, now=T0).proposed == []  # the evidence is already cited
     energy = as_(node.store, "energy-co-analyst")
     assert consultations.list_all(energy, T0) == []  # a proposal is the opener's alone

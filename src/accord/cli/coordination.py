@@ -95,7 +95,8 @@ def _show_consultation(ws: Workspace, v: consultations.View) -> None:
         return
     o.console.print(f"[bold]{raw['id']}[/bold]  {raw['opener']} -> {raw['addressee']}  state: {raw['state']}"
                     f"{'  finding: ' + raw['finding'] if raw['finding'] else ''}", highlight=False)
-    o.console.print(f"asks: {', '.join(raw['asks'])}   {raw['summary']}", highlight=False)
+    o.console.print(f"asks: {', '.join(raw['asks'])}   seen: {raw['first_seen'] or '?'} to "
+                    f"{raw['last_seen'] or '?'}   {raw['summary']}", highlight=False)
     o.table("Deadlines", ["step", "due", "status"], [(d["step"], d["due"], d["status"]) for d in raw["deadlines"]],
             None)
     o.table("History", ["at", "by", "step", "text", "evidence"],
@@ -119,15 +120,18 @@ def consult() -> None:
 @click.option("--ref", "refs", multiple=True, help="Id of a sighting, observed-data or note (repeat).")
 @click.option("--tlp", type=_TLP, default="amber", show_default=True)
 @click.option("--group-marking", "groups", multiple=True, help="Sharing-group marking id (repeat).")
+@click.option("--first-seen", default=None, help="When the traffic was first seen (STIX timestamp).")
+@click.option("--last-seen", default=None, help="When it was last seen (STIX timestamp).")
 @click.option("--propose", is_flag=True, help="Store as a proposal; send it later with 'consult send'.")
 @acting
 @node_options
 def consult_open(settings: Settings, addressee: str, summary: str, asks: tuple[str, ...], refs: tuple[str, ...],
-                 tlp: str, groups: tuple[str, ...], propose: bool, account: str) -> None:
+                 tlp: str, groups: tuple[str, ...], first_seen: str | None, last_seen: str | None, propose: bool,
+                 account: str) -> None:
     """Open a consultation with the partner ADDRESSEE (name or identity id)."""
     ws = _ws(settings, account)
     _show_consultation(ws, consultations.open_consultation(ws, addressee, summary, asks, refs, Tlp.parse(tlp),
-                                                           groups, send=not propose))
+                                                           groups, first_seen, last_seen, send=not propose))
 
 
 def _step(kind: Kind) -> click.Command:

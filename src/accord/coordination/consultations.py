@@ -37,6 +37,7 @@ class View:
     markings: tuple[str, ...]
     proposed_by: str
     malformed: tuple[tuple[str, str], ...] = ()  # (object id, why) of event objects that cannot be read
+    seen: tuple[str, str] = ("", "")  # when the traffic was seen: first and last, as the opener says
 
 
 def _start(obj: dict[str, object], owner: str) -> cm.Consultation:
@@ -95,7 +96,8 @@ def _view(head: Stored, events: list[Stored], now: int, skew_seconds: int) -> Vi
     c = replayed.consultation
     return View(c, cm.deadlines(c, now), (*forged, *replayed.refused), str(obj.get("summary", "")),
                 tuple(obj.get("observed_refs", ())), tuple(obj.get("object_marking_refs", ())),
-                str(obj.get("proposed_by", "")), tuple(malformed))
+                str(obj.get("proposed_by", "")), tuple(malformed),
+                (str(obj.get("first_seen", "")), str(obj.get("last_seen", ""))))
 
 
 def show(ws: Workspace, consultation_id: str, now: int | None = None) -> View:
@@ -130,6 +132,10 @@ def open_consultation(ws: Workspace, addressee: str, summary: str, asks: Sequenc
                                "(TLP:RED alone is readable by its owner only)")
         if not summary.strip():
             raise InvalidInput("say what was seen: the summary is empty")
+        window = [None if t is None else stix.micros({"id": "the consultation", name: t}, name)
+                  for name, t in (("first_seen", first_seen), ("last_seen", last_seen))]
+        if window[0] is not None and window[1] is not None and window[1] < window[0]:
+            raise InvalidInput("last_seen is earlier than first_seen")
         start = cm.new(stix.new_id(stix.CONSULTATION), ws.me.identity_id, to.identity_id, at,
                        ws.settings.ack_hours, ws.settings.answer_hours, stix.asks(list(asks)))
         ensure_definitions(ws)
@@ -137,7 +143,8 @@ def open_consultation(ws: Workspace, addressee: str, summary: str, asks: Sequenc
         obj = stix.sdo(stix.CONSULTATION, start.id, start.opener, at, at,
                        intended if send else [TLP2_MARKING_IDS[Tlp.RED]], addressee_ref=to.identity_id,
                        summary=summary, asks=[a.value for a in start.asks], observed_refs=list(observed_refs),
-                       first_seen=first_seen, last_seen=last_seen, ack_hours=start.ack_hours,
+                       first_seen=None if window[0] is None else stix.ts(window[0]),
+                       last_seen=None if window[1] is None else stix.ts(window[1]), ack_hours=start.ack_hours,
                        answer_hours=start.answer_hours, proposed_by=proposed_by,
                        sent=stix.ts(at) if send else None,
                        intended_marking_refs=None if send else intended)

@@ -30,7 +30,8 @@ def hours(micros: int | None) -> float | None:
 def consultation(ws: Workspace, v: consultations.View) -> dict[str, Any]:
     c = v.consultation
     return {"id": c.id, "state": c.state.value, "opener": ws.name(c.opener), "addressee": ws.name(c.addressee),
-            "asks": [a.value for a in c.asks], "summary": v.summary, "observed_refs": list(v.observed_refs),
+            "asks": [a.value for a in c.asks], "summary": v.summary, "first_seen": v.seen[0], "last_seen": v.seen[1],
+            "observed_refs": list(v.observed_refs),
             "sent": ts(c.sent), "finding": c.finding.value if c.finding else None, "proposed_by": v.proposed_by,
             "deadlines": [{"step": d.step.value, "due": ts(d.due), "status": d.status.value} for d in v.deadlines],
             "events": [{"id": e.id, "kind": e.kind.value, "by": ws.name(e.by), "at": ts(e.at), "text": e.text,

@@ -75,17 +75,15 @@ def _propose(ws: Workspace, result: SweepResult, now: int) -> None:
     for partner, items in sorted(per_partner.items()):
         refs = sorted({i[0] for i in items})
         addresses = sorted({i[1] for i in items})
-        firsts = sorted(str(o.get("first_seen") or o.get("first_observed")) for _, _, o in items
-                        if o.get("first_seen") or o.get("first_observed"))
-        lasts = sorted(str(o.get("last_seen") or o.get("last_observed")) for _, _, o in items
-                       if o.get("last_seen") or o.get("last_observed"))
+        firsts = sorted(stix.micros(o, k) for _, _, o in items for k in ("first_seen", "first_observed") if k in o)
+        lasts = sorted(stix.micros(o, k) for _, _, o in items for k in ("last_seen", "last_observed") if k in o)
         # as restrictive as the evidence, but readable by the partner (TLP:RED would need a group)
         level = min(max((tlp_of(o.get("object_marking_refs", [])) or Tlp.AMBER for _, _, o in items)), Tlp.AMBER_STRICT)
         summary = (f"Our sensor saw traffic from {', '.join(addresses)} (in your constituency): "
                    f"{len(refs)} sighting(s) or observation(s). Can you clarify?")
         result.proposed.append(consultations.open_consultation(
             ws, partner, summary, observed_refs=refs, tlp=level,
-            first_seen=firsts[0] if firsts else None, last_seen=lasts[-1] if lasts else None,
+            first_seen=stix.ts(firsts[0]) if firsts else None, last_seen=stix.ts(lasts[-1]) if lasts else None,
             proposed_by="sensor", send=ws.settings.auto_send, now=now))
 
 

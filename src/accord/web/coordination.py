@@ -98,7 +98,7 @@ async def open_consultation(request: Request) -> Response:
         view = consultations.open_consultation(
             ws, _text(b, "addressee"), _text(b, "summary"), _strings(b, "asks") or ["clarify"],
             _strings(b, "observed_refs"), _value(Tlp.parse, b.get("tlp", "amber"), "tlp"),
-            _strings(b, "group_markings"), send=not b.get("propose", False))
+            _strings(b, "group_markings"), b.get("first_seen"), b.get("last_seen"), send=not b.get("propose", False))
         return summaries.consultation(ws, view)
 
     return await _run(request, work, 201)
