@@ -48,6 +48,8 @@ def test_consultation_over_http_with_refusals(client: TestClient, node: Node) ->
     assert [c["id"] for c in call(client, node, "health-isac", "GET", "/consultations")] == [cid]
     record = {r["partner"]: r for r in call(client, node, "health-isac", "GET", "/record")}
     assert record["energy-co"]["answered"] == 1 and record["health-isac"]["opened"] == 1
+    swept = call(client, node, "health-isac", "POST", "/sweep")
+    assert swept == {"proposed": [], "disputed": [], "deadline_warnings": 0, "norms_warnings": 0}
     r = client.get("/coordination/consultations", headers={"Authorization": "Bearer nope"})
     assert r.status_code == 401
     assert client.post("/coordination/consultations", headers=node.auth("health-isac"),

@@ -335,9 +335,7 @@ def coordination_sweep(settings: Settings, account: str) -> None:
     """Propose consultations from your sensor's data, escalate missed deadlines and protected victims."""
     ws = _ws(settings, account)
     r = sweep.sweep(ws)
-    raw = {"proposed": [summaries.consultation(ws, v) for v in r.proposed],
-           "disputed": [{"address": a, "partners": list(p)} for a, p in r.disputed],
-           "deadline_warnings": r.deadline_warnings, "norms_warnings": r.norms_warnings}
+    raw = summaries.swept(ws, r)
     out().message(f"{len(r.proposed)} consultation(s) {'sent' if ws.settings.auto_send else 'proposed'}, "
                   f"{len(r.disputed)} disputed address(es), {r.deadline_warnings} deadline and "
                   f"{r.norms_warnings} protected-sector warning(s)", raw)

@@ -25,6 +25,7 @@ from accord.domain.coordination.attribution import Assessment, Question, Stance
 from accord.domain.coordination.constituency import Declaration, normalise_domain, parse_asn, parse_network
 from accord.domain.coordination.consultation import Ask, Event, Finding, Kind
 from accord.domain.errors import InvalidInput
+from accord.domain.tlp import TLP2_MARKING_IDS, Tlp
 from accord.stix.timestamps import BadTimestamp, micros_to_timestamp, to_micros
 
 NAMESPACE = uuid.UUID("5b0c3a52-6f0e-4d5e-9a3c-2f1d7a8e4c61")
@@ -62,16 +63,22 @@ _SCHEMAS = {
 
 
 def definitions() -> list[dict[str, Any]]:
-    """The project identity and its extension-definition objects (section 7.3), to store once."""
+    """The project identity and its extension-definition objects (section 7.3), to store once.
+
+    TLP:CLEAR: they describe the format, not anybody's data, and must reach every peer.
+    """
+    clear = [TLP2_MARKING_IDS[Tlp.CLEAR]]
     identity = {"type": "identity", "spec_version": "2.1", "id": PROJECT_IDENTITY, "created": DEFINED,
-                "modified": DEFINED, "name": "Accord project", "identity_class": "organization"}
+                "modified": DEFINED, "name": "Accord project", "identity_class": "organization",
+                "object_marking_refs": clear}
     out: list[dict[str, Any]] = [identity]
     for name, schema in _SCHEMAS.items():
         new_sdo = name in NEW_SDOS
         out.append({"type": "extension-definition", "spec_version": "2.1", "id": _ext_id(name),
                     "created_by_ref": PROJECT_IDENTITY, "created": DEFINED, "modified": DEFINED, "name": name,
                     "description": schema, "schema": schema, "version": "1.0.0",
-                    "extension_types": ["new-sdo" if new_sdo else "property-extension"]})
+                    "extension_types": ["new-sdo" if new_sdo else "property-extension"],
+                    "object_marking_refs": clear})
     return out
 
 

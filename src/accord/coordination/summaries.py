@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from accord.coordination import consultations, incidents, reports
+from accord.coordination import consultations, incidents, reports, sweep
 from accord.coordination.workspace import Workspace
 from accord.domain.coordination.attribution import Conclusion, admiralty, estimative
 from accord.domain.coordination.constituency import Answer, Declaration
@@ -88,3 +88,9 @@ def norms(ws: Workspace, r: reports.NormsReport, since: str) -> dict[str, Any]:
                            "consultation_states": [consultation(ws, v) for v in e.consultations]}
                           for e in r.incidents],
             "sightings": [{"id": w["subject_ref"], "description": w.get("description")} for w in r.sightings]}
+
+
+def swept(ws: Workspace, r: sweep.SweepResult) -> dict[str, Any]:
+    return {"proposed": [consultation(ws, v) for v in r.proposed],
+            "disputed": [{"address": a, "partners": list(p)} for a, p in r.disputed],
+            "deadline_warnings": r.deadline_warnings, "norms_warnings": r.norms_warnings}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
@@ -85,14 +85,21 @@ class Stored:
 
 
 class Workspace:
-    """One principal acting on the node's coordination collection."""
+    """One principal acting on the node's coordination collection.
+
+    An organisation that stands for a peer node (federation) is known here by that node's identity,
+    the identity id of the node's host organisation: that is what the partner writes in
+    ``created_by_ref`` and what its consultations are addressed to, on every node alike.
+    """
 
     def __init__(self, store: Store, principal: Principal, settings: Settings | None = None) -> None:
         self.store = store
         self.principal = principal
         self.settings = settings or read_settings(store)
         with store.read() as tx:
-            self.orgs: dict[int, Organisation] = {o.id: o for o in tx.list_orgs()}
+            nodes = {p.org_id: p.node_id for p in tx.list_peers() if p.node_id}
+            self.orgs: dict[int, Organisation] = {o.id: replace(o, identity_id=nodes.get(o.id, o.identity_id))
+                                                  for o in tx.list_orgs()}
             collection = tx.find_collection(None, self.settings.collection)
             self.root: ApiRoot = next(r for r in tx.list_api_roots() if r.id == collection.api_root_id)
             self.collection_id = collection.id
@@ -158,10 +165,16 @@ class Workspace:
 
 
 def ensure_definitions(ws: Workspace) -> None:
-    """Store the project's extension definitions once (re-posting them changes nothing)."""
+    """Store the project's extension definitions once, unless a peer's copies arrived first.
+
+    Every node defines the same objects (fixed ids and content), so a copy received from a peer is as
+    good as our own: the store refuses ours then (another organisation originated the id), and that
+    is fine.
+    """
     with ws.store.read() as tx:
         done = tx.get_setting("coordination.definitions") == stix.DEFINED
     if not done:
-        ws.write(stix.definitions())
-        with ws.store.write() as tx:
-            tx.set_setting("coordination.definitions", stix.DEFINED)
+        status = svc.add_objects(ws.store, ws.principal, ws.root, ws.collection_key, stix.definitions())
+        if all("originated" in f["message"] for f in status["failures"]):
+            with ws.store.write() as tx:
+                tx.set_setting("coordination.definitions", stix.DEFINED)

@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from accord.coordination import constituencies, consultations, incidents, reports, summaries
+from accord.coordination import constituencies, consultations, incidents, reports, summaries, sweep
 from accord.coordination.workspace import Workspace
 from accord.domain.coordination.attribution import Question, Stance, parse_confidence
 from accord.domain.coordination.consultation import Finding, Kind
@@ -171,6 +171,14 @@ async def norms(request: Request) -> Response:
     return await _run(request, work)
 
 
+async def run_sweep(request: Request) -> Response:
+    """What ``accord coordination sweep`` does, for the requester's organisation (schedulers call it)."""
+    def work(ws: Workspace, _b: dict[str, Any]) -> Any:
+        return summaries.swept(ws, sweep.sweep(ws))
+
+    return await _run(request, work)
+
+
 async def warnings(request: Request) -> Response:
     return await _run(request, lambda ws, _b: reports.warnings(ws))
 
@@ -191,4 +199,5 @@ routes = [
     Route(_BASE + "/record", record, methods=["GET"]),
     Route(_BASE + "/norms", norms, methods=["GET"]),
     Route(_BASE + "/warnings", warnings, methods=["GET"]),
+    Route(_BASE + "/sweep", run_sweep, methods=["POST"]),
 ]
