@@ -59,14 +59,13 @@ def _incident(ws: Workspace, incident_id: str) -> tuple[dict[str, Any], str]:
     return found[0].obj, found[0].owner
 
 
-def protected_warning(ws: Workspace, subject: str, victim: str, marking_refs: Sequence[str],
+def protected_warning(ws: Workspace, subject: str, victim: str, sectors: Sequence[str], marking_refs: Sequence[str],
                       at: int) -> dict[str, Any] | None:
     """A top-priority warning to every partner entitled to the subject, when the victim is protected.
 
     Its id and content depend only on the subject, so writing it again changes nothing.
     """
-    org = ws.by_identity.get(victim)
-    hit = flag(subject, victim, org.sectors if org else (), ws.settings.protected)
+    hit = flag(subject, victim, sectors, ws.settings.protected)
     if hit is None:
         return None
     return stix.sdo(stix.WARNING, stix.stable_id(stix.WARNING, subject, "protected-sector"), ws.me.identity_id,
@@ -82,7 +81,9 @@ def create(ws: Workspace, name: str, description: str = "", victim: str | None =
     with ws.refusals("incident.create", name):
         if tlp is Tlp.RED and not groups:
             raise InvalidInput("a TLP:RED incident needs a sharing group naming the partners")
-        victim_id = ws.org(victim).identity_id if victim else None
+        victim_org = ws.org(victim) if victim else None
+        victim_id = victim_org.identity_id if victim_org else None
+        sectors = list(victim_org.sectors) if victim_org else []
         invited_ids = sorted({ws.org(i).identity_id for i in invited})
         known = {str(s.obj["id"]) for s in ws.read(stix.CONSULTATION, ids=consultations)} if consultations else set()
         unknown = sorted(set(consultations) - known)
@@ -96,10 +97,10 @@ def create(ws: Workspace, name: str, description: str = "", victim: str | None =
                "object_marking_refs": marking_refs}
         if description:
             obj["description"] = description
-        stix.with_coordination(obj, victim_ref=victim_id, invited_refs=invited_ids,
+        stix.with_coordination(obj, victim_ref=victim_id, victim_sectors=sectors, invited_refs=invited_ids,
                                consultation_refs=list(consultations), quorum=ws.settings.rule.quorum,
                                threshold=ws.settings.rule.threshold)
-        warning = protected_warning(ws, incident_id, victim_id, marking_refs, at) if victim_id else None
+        warning = protected_warning(ws, incident_id, victim_id, sectors, marking_refs, at) if victim_id else None
         ws.write([obj] if warning is None else [obj, warning])
     return show(ws, incident_id)
 
@@ -183,14 +184,14 @@ def _view(ws: Workspace, obj: dict[str, Any], owner: str, notes: list[Stored], o
     assessments = [a for ext_, s in found if ext_.get("incident_ref") == obj["id"]
                    for a in [stix.assessment(s.obj, s.owner)] if a is not None]
     victim = ext.get("victim_ref")
-    org = ws.by_identity.get(victim) if victim else None
+    sectors = [str(x) for x in ext.get("victim_sectors", [])]
     return IncidentView(str(obj["id"]), str(obj["name"]), owner, stix.micros(obj, "created"), victim,
                         tuple(ext.get("invited_refs", ())), tuple(ext.get("consultation_refs", ())),
                         tuple(obj.get("object_marking_refs", ())), rule,
                         tuple(sorted(contributions, key=lambda c: (c.at, c.org))),
                         conclude(assessments, Question.ORIGIN, rule),
                         conclude(assessments, Question.RESPONSIBILITY, rule),
-                        flag(str(obj["id"]), victim, org.sectors, ws.settings.protected) if org and victim else None)
+                        flag(str(obj["id"]), victim, sectors, ws.settings.protected) if victim else None)
 
 
 def show(ws: Workspace, incident_id: str) -> IncidentView:

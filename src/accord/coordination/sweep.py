@@ -8,7 +8,8 @@
    reported and not proposed, because choosing a partner there would be the blame we try to avoid.
 2. Deadlines: each missed acknowledgement or answer deadline of a consultation we are party to yields
    a warning to both parties (one per writer, step and consultation: sweeping twice writes nothing new).
-3. Norms: our sightings whose sighted organisation is in a protected sector yield a top warning.
+3. Norms: our sightings whose sighted organisation (``where_sighted_refs``, else ourselves) is in a
+   protected sector yield a top warning.
 """
 
 from __future__ import annotations
@@ -109,9 +110,14 @@ def _deadline_warnings(ws: Workspace, now: int) -> int:
 
 def _norms_warnings(ws: Workspace, mine: list[Stored]) -> int:
     known = {str(s.obj["id"]) for s in ws.read(stix.WARNING)}
-    found = [protected_warning(ws, str(s.obj["id"]), str(victim), s.obj.get("object_marking_refs", []),
-                               stix.micros(s.obj, "modified"))
-             for s in mine for victim in s.obj.get("where_sighted_refs", [])]
+    def sectors(identity: str) -> tuple[str, ...]:
+        org = ws.by_identity.get(identity)
+        return org.sectors if org else ()
+
+    # the sighted organisation is the victim; a sighting that names none was sighted by its owner
+    found = [protected_warning(ws, str(s.obj["id"]), str(victim), sectors(str(victim)),
+                               s.obj.get("object_marking_refs", []), stix.micros(s.obj, "modified"))
+             for s in mine for victim in s.obj.get("where_sighted_refs") or [s.owner]]
     new = list({w["id"]: w for w in found if w is not None and w["id"] not in known}.values())
     if new:
         ws.write(new)
