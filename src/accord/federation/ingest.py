@@ -14,8 +14,12 @@ node-wide write lock) and :func:`store_versions` inside it. For each object:
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 
@@ -23,10 +27,12 @@ from accord.domain.errors import InvalidInput
 from accord.domain.model import Principal
 from accord.federation.model import MAX_HOPS, PeerKind
 from accord.federation.runtime import runtime_of
-from accord.federation.signing import Signature, read_extension, verify, without_signature
+from accord.federation.signing import PublicKeys, Signature, read_extension, verify_many, without_signature
 from accord.stix.validate import CheckedObject
 from accord.store.objects import AddOutcome, NewVersion
 from accord.store.repository import Store, Tx
+
+PARALLEL_FROM = 256  # signed objects in one envelope from which verification uses every core
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +63,7 @@ def prepare(store: Store, principal: Principal, checked: Sequence[CheckedObject]
     from_node = peer is not None and peer.kind is PeerKind.NODE
     via = None if peer is None else peer.id
     decisions: list[Admit | str] = []
+    jobs: list[tuple[int, PublicKeys, Signature, dict[str, Any], int]] = []
     for c in checked:
         try:
             found = read_extension(c.obj)
@@ -73,18 +80,40 @@ def prepare(store: Store, principal: Principal, checked: Sequence[CheckedObject]
         registered = keys.get(sig.key_id)
         if registered is None or registered[0] != sig.origin:
             decisions.append(f"refused: unknown signer {sig.origin} key {sig.key_id}")
-        elif not verify(registered[1], sig, c.obj):
-            decisions.append("refused: origin signature does not verify (tampered or not from its origin)")
         elif hops > MAX_HOPS:
             decisions.append(f"refused: hop limit {MAX_HOPS} exceeded")
-        elif sig.origin == rt.origin:
-            decisions.append(Admit(principal.org_id, None, sig, 0, via, ours=True))
-        elif sig.origin not in node_orgs:
-            decisions.append(f"refused: origin {sig.origin} is not a registered node")
         else:
-            body = orjson.dumps(without_signature(c.obj))
-            decisions.append(Admit(node_orgs[sig.origin], body, sig, hops, via))
+            jobs.append((len(decisions), registered[1], sig, dict(c.obj), hops))
+            decisions.append("")  # decided below, once the signatures are checked
+    for (i, _, sig, obj, hops), ok in zip(jobs, _verify_all([(k, s, o) for _, k, s, o, _ in jobs]), strict=True):
+        if not ok:
+            decisions[i] = "refused: origin signature does not verify (tampered or not from its origin)"
+        elif sig.origin == rt.origin:
+            decisions[i] = Admit(principal.org_id, None, sig, 0, via, ours=True)
+        elif sig.origin not in node_orgs:
+            decisions[i] = f"refused: origin {sig.origin} is not a registered node"
+        else:
+            decisions[i] = Admit(node_orgs[sig.origin], orjson.dumps(without_signature(obj)), sig, hops, via)
     return Plan(decisions, via)
+
+
+_pool: list[ProcessPoolExecutor] = []
+
+
+def _verify_all(jobs: list[tuple[PublicKeys, Signature, dict[str, Any]]]) -> list[bool]:
+    """Verify in this thread, or, for a large envelope (a peer catching up), on every core.
+
+    The signature libraries hold the GIL, so threads do not help; worker processes (spawned once,
+    on first need) do. Small envelopes, the live case, stay in-process: no pickling, no hand-over.
+    """
+    cores = os.cpu_count() or 1
+    if len(jobs) < PARALLEL_FROM or cores < 2:
+        return verify_many(jobs)
+    if not _pool:
+        _pool.append(ProcessPoolExecutor(cores, mp_context=multiprocessing.get_context("spawn")))
+    size = -(-len(jobs) // cores)
+    parts = _pool[0].map(verify_many, [jobs[i:i + size] for i in range(0, len(jobs), size)])
+    return [ok for part in parts for ok in part]
 
 
 def store_versions(tx: Tx, plan: Plan | None, principal: Principal, collection_id: int,

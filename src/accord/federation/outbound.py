@@ -50,6 +50,7 @@ def select_for_peer(store: Store, rt: Runtime, peer: Peer, after: int, limit: in
     with store.read() as tx:
         rows = tx.outbound(after, scan, peer.collections)
         keep = entitled_rows(tx, rt, peer, rows)
+    more = len(rows) == scan or len(keep) > limit
     if len(keep) > limit:
         keep = keep[:limit]
         rows = [r for r in rows if r.date_added <= keep[-1].date_added]
@@ -67,8 +68,7 @@ def select_for_peer(store: Store, rt: Runtime, peer: Peer, after: int, limit: in
         obj["extensions"] = {**(extensions if isinstance(extensions, dict) else {}),
                              EXTENSION_ID: extension(sig, r.hops + 1)}
         bodies.append(orjson.dumps(obj))
-    return Selection(bodies, [(r.id, r.version) for r in keep], rows[-1].date_added if rows else None,
-                     len(rows) == scan)
+    return Selection(bodies, [(r.id, r.version) for r in keep], rows[-1].date_added if rows else None, more)
 
 
 def envelope(bodies: list[bytes], more: bool = False, next_token: str | None = None) -> bytes:

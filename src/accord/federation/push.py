@@ -21,13 +21,13 @@ import orjson
 from starlette.concurrency import run_in_threadpool
 
 from accord.federation.model import Peer, PeerKind
-from accord.federation.outbound import envelope, select_for_peer
+from accord.federation.outbound import Selection, envelope, select_for_peer
 from accord.federation.runtime import Runtime
 from accord.stix.timestamps import now_micros
 from accord.store.repository import Store
 
 TAXII = "application/taxii+json;version=2.1"
-BATCH = 500
+BATCH = 1000
 POLL_SECONDS = 1.0
 MAX_BACKOFF = 5.0
 log = logging.getLogger("accord.federation")
@@ -90,21 +90,33 @@ class Pushers:
     async def _loop(self, peer_id: int) -> None:
         wake = self.rt.waiter()
         backoff = 0.0
+        ahead: asyncio.Task[Selection] | None = None
         try:
             while True:
                 wake.clear()
                 peer = await run_in_threadpool(self._peer, peer_id)
                 if peer is None or not peer.credential:
                     return
-                sel = await run_in_threadpool(select_for_peer, self.store, self.rt, peer, peer.push_cursor, BATCH)
+                if ahead is not None:
+                    sel, ahead = await ahead, None
+                else:
+                    sel = await run_in_threadpool(select_for_peer, self.store, self.rt, peer, peer.push_cursor, BATCH)
                 if sel.last_scanned is None:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(wake.wait(), POLL_SECONDS)
                     continue
                 error = None
                 if sel.bodies:
+                    if sel.more:  # catching up: select the next batch while this one is in flight
+                        ahead = asyncio.create_task(run_in_threadpool(
+                            select_for_peer, self.store, self.rt, peer, sel.last_scanned, BATCH))
                     error = await self._post(peer, envelope(sel.bodies))
                     if error is not None and error.startswith("retry:"):
+                        if ahead is not None:
+                            ahead.cancel()
+                            with contextlib.suppress(asyncio.CancelledError, Exception):
+                                await ahead
+                            ahead = None
                         backoff = min(MAX_BACKOFF, max(0.1, backoff * 2))
                         await run_in_threadpool(self._record, peer.id, last_error=error.removeprefix("retry: "))
                         await asyncio.sleep(backoff)
@@ -115,6 +127,8 @@ class Pushers:
                     values["last_ok"] = now_micros()
                 await run_in_threadpool(self._record, peer.id, **values)
         finally:
+            if ahead is not None:
+                ahead.cancel()
             self.rt.drop(wake)
 
     async def _post(self, peer: Peer, body: bytes) -> str | None:

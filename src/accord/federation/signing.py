@@ -13,6 +13,7 @@ The signature travels in a STIX 2.1 property extension (STIX 2.1 section 7.3) de
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import os
 from collections.abc import Mapping
@@ -105,15 +106,26 @@ def without_signature(obj: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+@functools.lru_cache(maxsize=256)
+def _loaded(keys: PublicKeys) -> tuple[Ed25519PublicKey, MLDSA65PublicKey]:
+    return Ed25519PublicKey.from_public_bytes(keys.ed25519), MLDSA65PublicKey.from_public_bytes(keys.ml_dsa_65)
+
+
 def verify(keys: PublicKeys, signature: Signature, obj: Mapping[str, Any]) -> bool:
     """Both signatures must hold; one valid half is a refusal."""
     message = signed_message(signature.origin, obj)
     try:
-        Ed25519PublicKey.from_public_bytes(keys.ed25519).verify(signature.ed25519, message)
-        MLDSA65PublicKey.from_public_bytes(keys.ml_dsa_65).verify(signature.ml_dsa_65, message)
+        ed, ml = _loaded(keys)
+        ed.verify(signature.ed25519, message)
+        ml.verify(signature.ml_dsa_65, message)
     except (InvalidSignature, ValueError):
         return False
     return True
+
+
+def verify_many(items: list[tuple[PublicKeys, Signature, dict[str, Any]]]) -> list[bool]:
+    """:func:`verify` over a batch; the unit of work of the verification processes (see ingest)."""
+    return [verify(k, s, o) for k, s, o in items]
 
 
 def extension(signature: Signature, hops: int) -> dict[str, Any]:
