@@ -161,7 +161,7 @@ def test_follow_mode_reads_appended_lines(tmp_path: Path) -> None:
 
     writer = threading.Thread(target=append)
     writer.start()
-    rows, problems = _read(path, mode=sources.Follow(poll_seconds=0.05, idle_seconds=1.0))
+    rows, problems = _read(path, mode=sources.Follow(poll_seconds=0.05, idle_seconds=2.5))
     writer.join()
     assert sorted(rows) == [9, 10, 11] and rows[11]["id.resp_h"] == "198.51.100.6"
     assert problems.total == 0
