@@ -114,7 +114,7 @@ def _constants(rhs: Any) -> list[str]:
 def _observable(kind: Kind, role: Role, text: str) -> Observable | None:
     if kind is Kind.ADDR:
         found = normalize.network_range(text)
-        return None if found is None else Observable(kind, found[3], role)
+        return None if found is None else Observable(kind, found[3], role, found[:3])
     value = normalize.canonical(kind, text)
     return None if value is None else Observable(kind, value, role)
 

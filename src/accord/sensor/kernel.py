@@ -64,9 +64,9 @@ class Matcher:
                 owners.append(index)
                 roles.append(_ROLES.index(obs.role))
                 if obs.kind is Kind.ADDR:
-                    found = normalize.network_range(obs.value)
-                    if found is not None:
-                        networks.append((found[0], found[1], found[2], target))
+                    span = obs.span or normalize.network_range(obs.value)
+                    if span is not None:
+                        networks.append((span[0], span[1], span[2], target))
                 else:
                     self._text[obs.kind].setdefault(obs.value, []).append(target)
         self._owner = np.asarray(owners, dtype=np.int64)

@@ -6,7 +6,7 @@ Kept free of I/O so the kernel can be shipped unchanged to Spark executors.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 class Kind(enum.StrEnum):
@@ -48,6 +48,8 @@ class Observable:
     kind: Kind
     value: str
     role: Role = Role.ANY
+    # (IP version, first, last address) of an address or range, parsed once at compile time
+    span: tuple[int, int, int] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

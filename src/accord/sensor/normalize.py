@@ -125,12 +125,12 @@ def network_range(value: str) -> tuple[int, int, int, str] | None:
     if quad is None:
         net = network(text)
         return None if net is None else (net.version, int(net.network_address), int(net.broadcast_address), str(net))
-    parts = quad.groups()
-    if any(len(p) > 1 and p[0] == "0" for p in parts[:4]):
-        return None
-    a, b, c, d = (int(p) for p in parts[:4])
-    prefix = 32 if parts[4] is None else int(parts[4])
-    if max(a, b, c, d) > 255 or prefix > 32:
+    p1, p2, p3, p4, bits = quad.groups()
+    if (p1[0] == "0" < p1) or (p2[0] == "0" < p2) or (p3[0] == "0" < p3) or (p4[0] == "0" < p4):
+        return None  # a leading zero ("01" > "0"), which ipaddress refuses as ambiguous
+    a, b, c, d = int(p1), int(p2), int(p3), int(p4)
+    prefix = 32 if bits is None else int(bits)
+    if a > 255 or b > 255 or c > 255 or d > 255 or prefix > 32:
         return None
     host_bits = (1 << (32 - prefix)) - 1
     start = ((a << 24) | (b << 16) | (c << 8) | d) & ~host_bits
