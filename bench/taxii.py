@@ -126,18 +126,19 @@ def filtered(server: Server, n: int, reps: int, budget: float) -> float | None:
     return statistics.median(times) * 1000 if times else None
 
 
-def run_one(make: Callable[[], Server], n: int, args: argparse.Namespace, progress: Progress) -> Result:
+def run_one(make: Callable[[], Server], n: int, args: argparse.Namespace, budget: float,
+            progress: Progress) -> Result:
     server = make()
     try:
         result = Result(server.name, n)
-        result.ingest_rate = ingest(server, n, args.concurrency, args.budget, progress)
+        result.ingest_rate = ingest(server, n, args.concurrency, budget, progress)
         if result.ingest_rate is None:
-            result.note = f"ingest > {args.budget:.0f} s"
+            result.note = f"ingest > {budget:.0f} s"
             return result
-        result.pull_rate = pull(server, n, args.page, args.budget, progress)
+        result.pull_rate = pull(server, n, args.page, budget, progress)
         if result.pull_rate is None:
-            result.note = f"pull > {args.budget:.0f} s"
-        result.filtered_ms = filtered(server, n, args.reps, args.budget)
+            result.note = f"pull > {budget:.0f} s"
+        result.filtered_ms = filtered(server, n, args.reps, budget)
         return result
     finally:
         server.stop()
@@ -160,6 +161,8 @@ def main() -> None:
     p.add_argument("--workers", type=int, default=2, help="Accord API worker processes")
     p.add_argument("--budget", type=float, default=240, help="seconds a phase may take before it is stopped")
     p.add_argument("--medallion-max", type=int, default=20000, help="largest N to try medallion at")
+    p.add_argument("--medallion-budget", type=float, default=120, help="seconds a medallion phase may take")
+    p.add_argument("--postgresql-max", type=int, default=1_000_000, help="largest N to run on PostgreSQL")
     args = p.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     wanted = args.servers.split(",")
@@ -184,7 +187,10 @@ def main() -> None:
                     if name == "medallion" and n > args.medallion_max:
                         results.append(Result("medallion 3.0.0 (memory)", n, note="not run (too slow)"))
                         continue
-                    results.append(run_one(makers[name], n, args, progress))
+                    if name == "accord-postgresql" and n > args.postgresql_max:
+                        continue
+                    budget = args.medallion_budget if name == "medallion" else args.budget
+                    results.append(run_one(makers[name], n, args, budget, progress))
                     r = results[-1]
                     console.print(f"{r.server} N={n:,}: ingest {_fmt(r.ingest_rate)}, pull {_fmt(r.pull_rate)}, "
                                   f"match[id] {_fmt(r.filtered_ms, 'ms')} {r.note}")
