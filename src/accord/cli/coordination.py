@@ -359,7 +359,8 @@ def coordination_settings(settings: Settings) -> None:
     raw = {"quorum": s.rule.quorum, "threshold": s.rule.threshold, "ack_hours": s.ack_hours,
            "answer_hours": s.answer_hours, "auto_send": s.auto_send, "protected_sectors": sorted(s.protected),
            "collection": s.collection}
-    out().table("Coordination settings", ["setting", "value"], [(k, v) for k, v in raw.items()], raw)
+    out().table("Coordination settings", ["setting", "value"],
+                [(k, ", ".join(v) if isinstance(v, list) else v) for k, v in raw.items()], raw)
 
 
 @coordination.command("warnings")

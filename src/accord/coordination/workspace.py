@@ -18,6 +18,7 @@ import orjson
 
 from accord.coordination import stix
 from accord.domain.coordination.attribution import Rule
+from accord.domain.coordination.errors import InvalidTransition, NotParty
 from accord.domain.coordination.norms import DEFAULT_PROTECTED, protected_set
 from accord.domain.errors import AccordError, InvalidInput, NotFound
 from accord.domain.model import ApiRoot, Organisation, Principal
@@ -157,11 +158,24 @@ class Workspace:
         """Record a refused request (unknown id, out-of-order step, forged answer) before re-raising it."""
         try:
             yield
+        except (NotParty, InvalidTransition) as exc:  # the domain speaks of identities: name them
+            readable = type(exc)(self.readable(exc.message))
+            self._refused(action, subject, readable)
+            raise readable from None
         except AccordError as exc:
-            with self.store.write() as tx:
-                tx.audit(self.principal.account_id, self.principal.org_id, "coordination.refused",
-                         {"action": action, "subject": subject, "error": type(exc).__name__, "reason": exc.message})
+            self._refused(action, subject, exc)
             raise
+
+    def _refused(self, action: str, subject: str, exc: AccordError) -> None:
+        with self.store.write() as tx:
+            tx.audit(self.principal.account_id, self.principal.org_id, "coordination.refused",
+                     {"action": action, "subject": subject, "error": type(exc).__name__, "reason": exc.message})
+
+    def readable(self, text: str) -> str:
+        """``text`` with the identity ids of known organisations replaced by their names."""
+        for identity, org in self.by_identity.items():
+            text = text.replace(identity, org.name)
+        return text
 
 
 def ensure_definitions(ws: Workspace) -> None:
