@@ -79,3 +79,37 @@ def test_intel_export(tmp_path: Path) -> None:
         assert result.exit_code == 0, result.output
         assert sorted(p.name for p in (tmp_path / target).iterdir()) == names
     assert "198.51.100.1\tIntel::ADDR" in (tmp_path / "zeek-intel" / "accord.intel").read_text()
+
+
+def test_indicators_straight_from_the_local_node_store(tmp_path: Path) -> None:
+    """``--data-dir``: the local node's store as the indicator source, seen as one account sees it."""
+    from accord.domain.model import OrgKind
+    from accord.domain.sharing import Role
+    from accord.domain.tlp import TLP2_MARKING_IDS, Tlp
+    from accord.services import admin
+    from accord.services.exports import LocalIndicators
+
+    node_dir = tmp_path / "node"
+    assert accord("init", "--data-dir", node_dir).exit_code == 0
+    red = indicator("[ipv4-addr:value = '203.0.113.9']", object_marking_refs=[TLP2_MARKING_IDS[Tlp.RED]])
+    shared = indicator("[ipv4-addr:value = '198.51.100.1']")
+    bundle = write_bundle(tmp_path, [shared, red])
+    assert accord("load", bundle, "--data-dir", node_dir).exit_code == 0
+    log = write_conn(tmp_path, ROWS)
+    admin_view = accord("match", log, "--data-dir", node_dir, "--collection", "default", "-q")
+    assert admin_view.exit_code == 0, admin_view.output
+    assert {orjson.loads(line)["value"] for line in admin_view.stdout.splitlines()} == {"198.51.100.1", "203.0.113.9"}
+
+    from accord.bootstrap import open_store
+    from accord.config import Settings
+
+    store = open_store(Settings.from_env(str(node_dir)))
+    admin.add_org(store, "partner", OrgKind.COMPANY, "FR", ())
+    admin.grant(store, "default", "partner", read=True, write=False)
+    admin.add_account(store, "partner-soc", "partner", Role.READER)
+    assert [o["id"] for o in LocalIndicators(store, "partner-soc", "default").objects()] == [shared["id"]]
+    partner_view = accord("match", log, "--data-dir", node_dir, "--as", "partner-soc", "--collection", "default",
+                          "-q")
+    assert {orjson.loads(line)["value"] for line in partner_view.stdout.splitlines()} == {"198.51.100.1"}
+    missing = accord("match", log, "--data-dir", node_dir, "--as", "nobody", "--collection", "default")
+    assert missing.exit_code != 0 and "no account 'nobody'" in missing.output

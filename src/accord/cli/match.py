@@ -26,6 +26,9 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from accord.bootstrap import open_store
+from accord.config import Settings
+from accord.domain.errors import AccordError
 from accord.sensor import exports, feeds, pipeline, readers, sources, spark, warninglists
 from accord.sensor.errors import ConfigError, SensorError
 from accord.sensor.indicators import Compilation, compile_indicators
@@ -33,6 +36,7 @@ from accord.sensor.kernel import Matcher
 from accord.sensor.model import Match
 from accord.sensor.sightings import SightingAggregator, SightingPolicy
 from accord.sensor.taxii import TaxiiClient
+from accord.services.exports import LocalIndicators
 
 
 def _collect(
@@ -41,9 +45,19 @@ def _collect(
     collection: str | None,
     credentials: tuple[str | None, str | None],
     cache_dir: Path,
+    local: tuple[str | None, str],
 ) -> tuple[list[Mapping[str, Any]], TaxiiClient | None]:
     feeds_used: list[feeds.IndicatorSource] = [feeds.BundleFile(Path(path)) for path in bundles]
     client = None
+    local_dir, account = local
+    if local_dir:
+        if not collection:
+            raise ConfigError("--data-dir needs --collection (the collection id or alias to read indicators from)")
+        try:
+            store = open_store(Settings.from_env(local_dir))
+            feeds_used.append(LocalIndicators(store, account, collection))
+        except AccordError as exc:
+            raise ConfigError(f"local node in {local_dir}: {exc.message}") from None
     if node:
         if not collection:
             raise ConfigError("--node needs --collection (the collection id or alias to read indicators from)")
@@ -52,7 +66,8 @@ def _collect(
         client = TaxiiClient(node, token=token, auth=(user, password) if basic else None)
         feeds_used.append(feeds.TaxiiFeed(client, collection, cache_dir))
     if not feeds_used:
-        raise ConfigError("no indicators: give --indicators BUNDLE.json and/or --node URL --collection ID")
+        raise ConfigError("no indicators: give --indicators BUNDLE.json, --node URL or --data-dir DIR, "
+                          "with --collection ID")
     objects = [obj for feed in feeds_used for obj in feed.objects()]
     return objects, client
 
@@ -123,6 +138,10 @@ def _summary(console: Console, matcher: Matcher, compiled: Compilation, summary:
 @click.option("--node", envvar="ACCORD_NODE", help="TAXII 2.1 server of the node (e.g. http://127.0.0.1:8000).")
 @click.option("--collection", envvar="ACCORD_COLLECTION", help="Collection to read indicators from.")
 @click.option("--token", envvar="ACCORD_TOKEN", help="API key for the node.")
+@click.option("--data-dir", "local_dir", type=click.Path(file_okay=False),
+              help="Read indicators straight from the local node's store in DIR (with --collection).")
+@click.option("--as", "account", default="admin", show_default=True,
+              help="With --data-dir: the account whose organisation's view of the indicators is used.")
 @click.option(
     "--basic-auth",
     envvar="ACCORD_BASIC_AUTH",
@@ -179,6 +198,8 @@ def match_command(
     node: str | None,
     collection: str | None,
     token: str | None,
+    local_dir: str | None,
+    account: str,
     basic_auth: str | None,
     cache_dir: Path,
     fmt: str,
@@ -208,7 +229,7 @@ def match_command(
             raise ConfigError("--follow reads live files in-process; it does not combine with --engine spark")
         if (sightings_collection or sightings_file) and not identity:
             raise ConfigError("sightings need --identity (the sensor organisation's identity--... id)")
-        objects, client = _collect(bundles, node, collection, (token, basic_auth), cache_dir)
+        objects, client = _collect(bundles, node, collection, (token, basic_auth), cache_dir, (local_dir, account))
         compiled = compile_indicators(objects)
         matcher = Matcher(compiled.indicators)
         del objects  # with the compiled indicators below, the tables are all a run needs to keep

@@ -12,6 +12,7 @@ from typing import Any
 
 from accord.domain.model import ApiRoot, Principal
 from accord.sensor import exports
+from accord.services import admin
 from accord.services import objects as svc
 from accord.store.objects import ObjectFilter
 from accord.store.repository import Store
@@ -35,3 +36,19 @@ def suricata_dataset(store: Store, principal: Principal, root: ApiRoot, collecti
 
 def suricata_iprep(store: Store, principal: Principal, root: ApiRoot, collection: str) -> tuple[str, str]:
     return exports.suricata_iprep(_indicators(store, principal, root, collection))
+
+
+class LocalIndicators:
+    """An indicator source (``accord.sensor.feeds.IndicatorSource``) reading the local node's store
+    directly, as the named account: what that account's organisation may read, nothing more."""
+
+    def __init__(self, store: Store, account: str, collection: str) -> None:
+        self.store = store
+        self.principal = admin.principal_for(store, account)
+        self.collection = collection
+
+    def objects(self) -> list[dict[str, Any]]:
+        with self.store.read() as tx:
+            col = tx.find_collection(None, self.collection)
+            root = next(r for r in tx.list_api_roots() if r.id == col.api_root_id)
+        return _indicators(self.store, self.principal, root, col.uuid)
