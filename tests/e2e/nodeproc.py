@@ -31,7 +31,7 @@ class NodeProcess:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "accord", "serve", "--json", "--port", str(self.port), "--workers", str(workers)],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        first = self.proc.stdout.readline() if self.proc.stdout else b""
+        first = self.proc.stdout.readline() if self.proc.stdout else b""  # serve --json: one line at start
         self.admin_key: str | None = json.loads(first)["api_key"] if first.strip().startswith(b"{") else None
         self._wait_ready()
 

@@ -55,10 +55,15 @@ def serve(settings: Settings, host: str, port: int, workers: int, log_level: str
 
     result = admin.init_node(store_for(settings))
     o = out()
-    if result.admin_key:
+    backend = "PostgreSQL" if settings.database_url else "SQLite"
+    url = f"http://{host}:{port}/taxii2/"
+    if o.as_json:  # one line, on every start, for scripts and supervisors
+        o.data({"data_dir": str(settings.data_dir), "store": backend, "taxii_discovery": url,
+                "api_key": result.admin_key})
+    elif result.admin_key:
         _show_key(result.admin_key, admin.ADMIN_ACCOUNT)
-    o.err.print(f"Accord node: data in {settings.data_dir} ({'PostgreSQL' if settings.database_url else 'SQLite'})")
-    o.err.print(f"TAXII 2.1 discovery: http://{host}:{port}/taxii2/  (default API root /taxii2/default/)")
+    o.err.print(f"Accord node: data in {settings.data_dir} ({backend})")
+    o.err.print(f"TAXII 2.1 discovery: {url}  (default API root /taxii2/default/)")
     os.environ["ACCORD_DATA_DIR"] = str(settings.data_dir)
     if settings.database_url:
         os.environ["ACCORD_DATABASE_URL"] = settings.database_url
