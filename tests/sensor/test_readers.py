@@ -66,6 +66,31 @@ def test_bad_timestamps_are_reported_but_the_event_is_kept(tmp_path: Path) -> No
     assert _bad(problems) == [(10, "bad timestamp")]
 
 
+@pytest.mark.parametrize("compressed", [False, True])
+def test_blocks_parsed_side_by_side_keep_line_numbers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, compressed: bool
+) -> None:
+    """Many small blocks tokenized two at a time, bad lines in several of them: numbers stay exact."""
+    monkeypatch.setattr(sources, "CHUNK_BYTES", 2048)
+    rows = [(f"17000000{i:02d}.5", f"10.0.{i // 256}.{i % 256}", "198.51.100.1") for i in range(400)]
+    rows[57] = ("yesterday", "10.0.0.57", "198.51.100.1")
+    path = write_conn(tmp_path, rows)
+    lines = path.read_bytes().split(b"\n")
+    lines[8 + 120] = b"1700000002.5\tC9\t10.0.0.3"  # line 129: too few columns
+    lines[8 + 300] = lines[8 + 300].replace(b"10.0.1.44", b"10.0.1.\xff")  # line 309: not UTF-8
+    data = b"\n".join(lines)
+    if compressed:
+        path.write_bytes(gzip.compress(data))
+    else:
+        path.write_bytes(data)
+    assert len(data) > 10 * 2048
+    got, problems = _read(path)
+    assert sorted(got) == [n for n in range(9, 409) if n not in (129, 309)]
+    assert all(got[9 + i]["id.orig_h"] == rows[i][1] for i in range(400) if 9 + i not in (129, 309))
+    assert got[66]["ts"] is None
+    assert _bad(problems) == [(66, "bad timestamp"), (129, "wrong column count"), (309, "not UTF-8")]
+
+
 def test_unknown_zeek_type_is_reported_and_read_as_string(tmp_path: Path) -> None:
     path = tmp_path / "odd.log"
     path.write_text(

@@ -11,7 +11,9 @@ from __future__ import annotations
 import csv
 import io
 import os
+from collections import deque
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -96,16 +98,43 @@ def _zeek(
     parser = zeek.ChunkParser(header, specs, name, problems)
     if sources.is_plain_file(name):
         offset = sum(len(line) for line in header_lines)
-        blocks: Iterator[bytes | memoryview] = sources.mapped(name, offset)
+        blocks: Iterator[bytes | memoryview] = sources.mapped(name, offset, sources.CHUNK_BYTES, keep=_PARSE_AHEAD)
     else:
-        blocks = (chunk.data for chunk in sources.chunks(stream, 0))
-    for block in blocks:
-        table, lines = parser.parse(block)
+        blocks = (chunk.data for chunk in sources.chunks(stream, 0, sources.CHUNK_BYTES))
+    for block, parsed in _tokenized(blocks, parser):
+        table, lines = parser.finish(block, parsed)
         yield LogBatch(name, table, lines, specs, len(block))
     if mode is not None and name != "-":
         for chunk in sources.follow(name, os.path.getsize(name), parser.next_line, mode):
             table, lines = parser.parse(chunk.data)
             yield LogBatch(name, table, lines, specs, len(chunk.data))
+
+
+_PARSE_AHEAD = 2  # blocks tokenized at once: one per core of a small sensor
+
+
+def _tokenized(
+    blocks: Iterator[bytes | memoryview], parser: zeek.ChunkParser
+) -> Iterator[tuple[bytes | memoryview, zeek.Parsed]]:
+    """Blocks with their columnar parse, ``_PARSE_AHEAD`` parsed at once in worker threads, in order.
+
+    Each block is one pyarrow parse block (one dictionary per column, which the kernel wants), so
+    pyarrow's own threads have nothing to share out; parsing consecutive blocks side by side does it.
+    """
+    with ThreadPoolExecutor(max_workers=_PARSE_AHEAD, thread_name_prefix="accord-parse") as pool:
+        pending: deque[tuple[bytes | memoryview, Future[zeek.Parsed]]] = deque()
+        try:
+            for block in blocks:
+                pending.append((block, pool.submit(parser.tokenize, block)))
+                if len(pending) >= _PARSE_AHEAD:
+                    done, future = pending.popleft()
+                    yield done, future.result()
+            while pending:
+                done, future = pending.popleft()
+                yield done, future.result()
+        finally:
+            for _block, future in pending:
+                future.cancel()
 
 
 def _then_follow(

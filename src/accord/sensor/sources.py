@@ -12,6 +12,7 @@ import mmap
 import os
 import sys
 import time
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,11 +78,12 @@ def is_plain_file(name: str) -> bool:
         return probe.read(2) != _GZIP_MAGIC
 
 
-def mapped(name: str, offset: int, size: int = CHUNK_BYTES) -> Iterator[memoryview]:
+def mapped(name: str, offset: int, size: int = CHUNK_BYTES, keep: int = 1) -> Iterator[memoryview]:
     """Blocks of whole lines of a plain file from byte ``offset``, as zero-copy views of a memory map.
 
-    Only use a view before asking for the next one: its pages are then released. The map itself is left
-    to the garbage collector, as Arrow buffers made from the views may outlive this loop.
+    Only use the last ``keep`` views (blocks parsed side by side): older ones have their pages released.
+    The map itself is left to the garbage collector, as Arrow buffers made from the views may outlive
+    this loop.
     """
     total = os.path.getsize(name)
     if total <= offset:
@@ -90,16 +92,20 @@ def mapped(name: str, offset: int, size: int = CHUNK_BYTES) -> Iterator[memoryvi
         memory = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
     view = memoryview(memory)
     position = offset
+    handed: deque[tuple[int, int]] = deque()
     while position < total:
         end = min(position + size, total)
         if end < total:
             newline = memory.find(b"\n", end)
             end = total if newline == -1 else newline + 1
         yield view[position:end]
-        # The parser has copied what it needs; drop the pages from this process's resident set (they stay
-        # in the page cache), or a 10 GB log would count 10 GB against the sensor's memory.
-        start = position - position % mmap.PAGESIZE
-        memory.madvise(mmap.MADV_DONTNEED, start, end - start)
+        handed.append((position, end))
+        if len(handed) >= keep:
+            # The parser has copied what it needs; drop the pages from this process's resident set (they
+            # stay in the page cache), or a 10 GB log would count 10 GB against the sensor's memory.
+            first, last = handed.popleft()
+            start = first - first % mmap.PAGESIZE
+            memory.madvise(mmap.MADV_DONTNEED, start, last - start)
         position = end
 
 

@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
+from accord.sensor import sources
 from accord.sensor.errors import InputError
 from accord.sensor.model import FieldSpec, Kind, Role
 from accord.sensor.problems import Problems
@@ -107,6 +108,14 @@ def field_specs(header: Header) -> list[FieldSpec]:
     return specs
 
 
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """A tokenized block: its records, and whether every line was well-formed UTF-8 with all columns."""
+
+    table: pa.Table
+    clean: bool
+
+
 class ChunkParser:
     """Parses chunks of one Zeek log into record batches of the needed columns."""
 
@@ -124,7 +133,10 @@ class ChunkParser:
         types: dict[str, pa.DataType] = {
             name: pa.dictionary(pa.int32(), pa.string()) if name in match else pa.string() for name in self.columns
         }
-        self._read = pcsv.ReadOptions(column_names=list(header.fields), block_size=4 << 20, use_threads=True)
+        # One parse block per chunk: each column then has one dictionary per chunk, so the kernel looks up
+        # a chunk's distinct values once instead of once per 4 MiB piece (a third fewer lookups on
+        # conn.log). Chunks are parsed two at a time instead (``readers``), which keeps both cores busy.
+        self._read = pcsv.ReadOptions(column_names=list(header.fields), block_size=sources.CHUNK_BYTES + (1 << 20))
         self._convert = pcsv.ConvertOptions(
             include_columns=self.columns,
             column_types=types,
@@ -132,22 +144,23 @@ class ChunkParser:
             null_values=[header.unset, header.empty],
             strings_can_be_null=True,
         )
-        self._bad_rows = 0
 
-    def _skip(self, _row: pcsv.InvalidRow) -> str:
-        self._bad_rows += 1
-        return "skip"
+    def tokenize(self, data: bytes | memoryview) -> Parsed:
+        """The columnar parse of a block of whole lines; needs no earlier block, so blocks can be
+        tokenized in parallel threads (pyarrow releases the GIL) and then ``finish``ed in file order."""
+        skipped = [0]
 
-    def parse(self, data: bytes | memoryview) -> tuple[pa.Table, np.ndarray]:
-        """Record batch of a block of whole lines (the next ones of the file) and the line of each record."""
-        self._bad_rows = 0
+        def skip(_row: pcsv.InvalidRow) -> str:
+            skipped[0] += 1
+            return "skip"
+
         parse = pcsv.ParseOptions(
             delimiter=self.header.separator,
             quote_char=False,
             escape_char=False,
             double_quote=False,
             ignore_empty_lines=False,
-            invalid_row_handler=self._skip,
+            invalid_row_handler=skip,
         )
         table = pcsv.read_csv(
             pa.py_buffer(data),
@@ -155,9 +168,17 @@ class ChunkParser:
             parse_options=parse,
             convert_options=self._convert,
         )
-        batch = table
+        return Parsed(table, clean=not skipped[0] and _utf8_ok(table))
+
+    def parse(self, data: bytes | memoryview) -> tuple[pa.Table, np.ndarray]:
+        """Record batch of a block of whole lines (the next ones of the file) and the line of each record."""
+        return self.finish(data, self.tokenize(data))
+
+    def finish(self, data: bytes | memoryview, parsed: Parsed) -> tuple[pa.Table, np.ndarray]:
+        """Line numbers, bad-line reports, timestamps and URLs of a tokenized block (the next of the file)."""
+        batch = parsed.table
         lines = self.next_line + np.arange(batch.num_rows, dtype=np.int64)
-        if self._bad_rows or not _utf8_ok(batch):
+        if not parsed.clean:
             text = bytes(data)
             batch, lines = self._rescan(Chunk(self.next_line, text), batch)
             self.next_line += text.count(b"\n") + (not text.endswith(b"\n"))
