@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -42,7 +44,8 @@ class Admit:
     signature: Signature
     hops: int
     via_peer: int | None
-    ours: bool = False  # our own object come back through a relay: nothing to store
+    covered: frozenset[str] = frozenset()
+    ours: bool = False  # held already (our own come back, or a copy by another route): nothing to store
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,10 +63,11 @@ def prepare(store: Store, principal: Principal, checked: Sequence[CheckedObject]
         peer = tx.peer_of_org(principal.org_id)
         keys = tx.node_keys()
         node_orgs = {p.node_id: p.org_id for p in tx.list_peers() if p.node_id}
+        held = tx.bodies_of([c.id for c in checked]) if peer is not None and peer.kind is PeerKind.NODE else {}
     from_node = peer is not None and peer.kind is PeerKind.NODE
     via = None if peer is None else peer.id
     decisions: list[Admit | str] = []
-    jobs: list[tuple[int, PublicKeys, Signature, dict[str, Any], int]] = []
+    jobs: list[tuple[int, PublicKeys, Signature, dict[str, Any], int, frozenset[str]]] = []
     for c in checked:
         try:
             found = read_extension(c.obj)
@@ -76,16 +80,22 @@ def prepare(store: Store, principal: Principal, checked: Sequence[CheckedObject]
             else:
                 decisions.append(Admit(principal.org_id, None, rt.signer.sign(c.obj), 0, via))
             continue
-        sig, hops = found
+        sig, hops, covered = found
         registered = keys.get(sig.key_id)
+        stored = held.get((c.id, c.version_key))
         if registered is None or registered[0] != sig.origin:
             decisions.append(f"refused: unknown signer {sig.origin} key {sig.key_id}")
+        elif stored is not None and orjson.loads(stored) == without_signature(c.obj):
+            # a copy by another route of a version held already: nothing would change, so the
+            # signature work is skipped (it was verified when the version was first stored)
+            decisions.append(Admit(principal.org_id, None, sig, hops, via, ours=True))
         elif hops > MAX_HOPS:
             decisions.append(f"refused: hop limit {MAX_HOPS} exceeded")
         else:
-            jobs.append((len(decisions), registered[1], sig, dict(c.obj), hops))
+            jobs.append((len(decisions), registered[1], sig, dict(c.obj), hops, covered))
             decisions.append("")  # decided below, once the signatures are checked
-    for (i, _, sig, obj, hops), ok in zip(jobs, _verify_all([(k, s, o) for _, k, s, o, _ in jobs]), strict=True):
+    checks = _verify_all([(k, s, o) for _, k, s, o, _, _ in jobs])
+    for (i, _, sig, obj, hops, covered), ok in zip(jobs, checks, strict=True):
         if not ok:
             decisions[i] = "refused: origin signature does not verify (tampered or not from its origin)"
         elif sig.origin == rt.origin:
@@ -93,11 +103,23 @@ def prepare(store: Store, principal: Principal, checked: Sequence[CheckedObject]
         elif sig.origin not in node_orgs:
             decisions[i] = f"refused: origin {sig.origin} is not a registered node"
         else:
-            decisions[i] = Admit(node_orgs[sig.origin], orjson.dumps(without_signature(obj)), sig, hops, via)
+            decisions[i] = Admit(node_orgs[sig.origin], orjson.dumps(without_signature(obj)), sig, hops, via,
+                                 covered)
     return Plan(decisions, via)
 
 
 _pool: list[ProcessPoolExecutor] = []
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Pool initializer: a worker leaves when the server that spawned it is gone, even by kill -9."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def _verify_all(jobs: list[tuple[PublicKeys, Signature, dict[str, Any]]]) -> list[bool]:
@@ -110,7 +132,8 @@ def _verify_all(jobs: list[tuple[PublicKeys, Signature, dict[str, Any]]]) -> lis
     if len(jobs) < PARALLEL_FROM or cores < 2:
         return verify_many(jobs)
     if not _pool:
-        _pool.append(ProcessPoolExecutor(cores, mp_context=multiprocessing.get_context("spawn")))
+        _pool.append(ProcessPoolExecutor(cores, mp_context=multiprocessing.get_context("spawn"),
+                                         initializer=_exit_with_parent, initargs=(os.getpid(),)))
     size = -(-len(jobs) // cores)
     parts = _pool[0].map(verify_many, [jobs[i:i + size] for i in range(0, len(jobs), size)])
     return [ok for part in parts for ok in part]
@@ -133,7 +156,7 @@ def store_versions(tx: Tx, plan: Plan | None, principal: Principal, collection_i
                               orjson.dumps(checked[i].obj))
         elif not decision.ours:
             by_owner.setdefault(decision.owner_org, []).append(i)
-    provenance: list[tuple[int, Signature, int, int | None]] = []
+    provenance: list[tuple[int, Signature, int, int | None, frozenset[str]]] = []
     for owner, indices in by_owner.items():
         batch = []
         for i in indices:
@@ -146,7 +169,7 @@ def store_versions(tx: Tx, plan: Plan | None, principal: Principal, collection_i
             outcomes[i] = outcome
             d = plan.decisions[i]
             if outcome[1] is not None and isinstance(d, Admit):
-                provenance.append((outcome[1], d.signature, d.hops, d.via_peer))
+                provenance.append((outcome[1], d.signature, d.hops, d.via_peer, d.covered))
                 if checked[i].type == "sighting":
                     _note_sighting(tx, checked[i], owner, outcome[1])
     tx.add_provenance(provenance)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import orjson
 
 from accord.domain.sharing import Reader, may_forward, may_read
-from accord.federation.model import MAX_HOPS, Peer
+from accord.federation.model import MAX_HOPS, Peer, PeerKind
 from accord.federation.runtime import Runtime
 from accord.federation.signing import EXTENSION_ID, Signature, extension
 from accord.store.federation import Outbound
@@ -38,6 +38,7 @@ def entitled_rows(tx: Tx, rt: Runtime, peer: Peer, rows: list[Outbound]) -> list
     for row in rows:
         origin = rt.origin if row.signature is None else row.signature.origin
         if (row.collection_id in readable and row.via_peer != peer.id and origin != peer.node_id
+                and peer.node_id not in row.covered
                 and row.hops < MAX_HOPS and may_read(reader, row.visibility)
                 and may_forward(peer.agreement, row.visibility, origin == rt.origin)):
             out.append(row)
@@ -50,6 +51,12 @@ def select_for_peer(store: Store, rt: Runtime, peer: Peer, after: int, limit: in
     with store.read() as tx:
         rows = tx.outbound(after, scan, peer.collections)
         keep = entitled_rows(tx, rt, peer, rows)
+        # every node this one pushes a version to is named to all of them: none relays it there
+        also: dict[int, set[str]] = {}
+        for other in tx.list_peers():
+            if other.node_id and other.credential and other.kind is PeerKind.NODE:
+                for r in entitled_rows(tx, rt, other, keep):
+                    also.setdefault(r.date_added, set()).add(other.node_id)
     more = len(rows) == scan or len(keep) > limit
     if len(keep) > limit:
         keep = keep[:limit]
@@ -59,14 +66,15 @@ def select_for_peer(store: Store, rt: Runtime, peer: Peer, after: int, limit: in
     if unsigned:  # stored before federation was on: this node originated them, sign them once now
         signed = {r.date_added: rt.signer.sign(orjson.loads(r.body)) for r in unsigned}
         with store.write() as wtx:
-            wtx.add_provenance([(d, s, 0, None) for d, s in signed.items()])
+            wtx.add_provenance([(d, s, 0, None, frozenset()) for d, s in signed.items()])
     bodies = []
     for r in keep:
         sig = r.signature or signed[r.date_added]
         obj = orjson.loads(r.body)
         extensions = obj.get("extensions")
         obj["extensions"] = {**(extensions if isinstance(extensions, dict) else {}),
-                             EXTENSION_ID: extension(sig, r.hops + 1)}
+                             EXTENSION_ID: extension(sig, r.hops + 1,
+                                                     r.covered | also.get(r.date_added, set()))}
         bodies.append(orjson.dumps(obj))
     return Selection(bodies, [(r.id, r.version) for r in keep], rows[-1].date_added if rows else None, more)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 
 import httpx
 import orjson
@@ -30,6 +31,7 @@ TAXII = "application/taxii+json;version=2.1"
 BATCH = 1000
 POLL_SECONDS = 1.0
 MAX_BACKOFF = 5.0
+SAVE_SECONDS = 5.0
 log = logging.getLogger("accord.federation")
 
 
@@ -91,16 +93,20 @@ class Pushers:
         wake = self.rt.waiter()
         backoff = 0.0
         ahead: asyncio.Task[Selection] | None = None
+        cursor: int | None = None  # persisted after each delivery, and every few seconds otherwise
+        saved_at = time.monotonic()
         try:
             while True:
                 wake.clear()
                 peer = await run_in_threadpool(self._peer, peer_id)
                 if peer is None or not peer.credential:
                     return
+                if cursor is None or cursor < peer.push_cursor:
+                    cursor = peer.push_cursor
                 if ahead is not None:
                     sel, ahead = await ahead, None
                 else:
-                    sel = await run_in_threadpool(select_for_peer, self.store, self.rt, peer, peer.push_cursor, BATCH)
+                    sel = await run_in_threadpool(select_for_peer, self.store, self.rt, peer, cursor, BATCH)
                 if sel.last_scanned is None:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(wake.wait(), POLL_SECONDS)
@@ -122,10 +128,15 @@ class Pushers:
                         await asyncio.sleep(backoff)
                         continue
                 backoff = 0.0
-                values: dict[str, object] = {"push_cursor": sel.last_scanned, "last_error": error}
-                if sel.bodies:
-                    values["last_ok"] = now_micros()
-                await run_in_threadpool(self._record, peer.id, **values)
+                cursor = sel.last_scanned
+                # versions this peer is not entitled to move the cursor too, but need no write each
+                # time: after a restart they are scanned and skipped again
+                if sel.bodies or error != peer.last_error or time.monotonic() - saved_at > SAVE_SECONDS:
+                    values: dict[str, object] = {"push_cursor": cursor, "last_error": error}
+                    if sel.bodies:
+                        values["last_ok"] = now_micros()
+                    await run_in_threadpool(self._record, peer.id, **values)
+                    saved_at = time.monotonic()
         finally:
             if ahead is not None:
                 ahead.cancel()

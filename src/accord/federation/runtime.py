@@ -75,14 +75,22 @@ def install(store: Store, data_dir: Path) -> Runtime:
         if statement.startswith("INSERT INTO objects"):
             conn.info["accord_objects_added"] = True
 
+    # SQLAlchemy's "commit" event fires before the database commits: a pusher woken then could read
+    # too early and sleep through its only wake-up. Notify when the connection goes back to the
+    # pool, which is after the commit.
     def on_commit(conn: Any) -> None:
         if conn.info.pop("accord_objects_added", False):
-            rt.notify()
+            conn.info["accord_committed"] = True
 
     def on_rollback(conn: Any) -> None:
         conn.info.pop("accord_objects_added", None)
 
+    def on_checkin(_dbapi_conn: Any, record: Any) -> None:
+        if record is not None and record.info.pop("accord_committed", False):
+            rt.notify()
+
     event.listen(store.engine, "after_cursor_execute", on_execute)
     event.listen(store.engine, "commit", on_commit)
     event.listen(store.engine, "rollback", on_rollback)
+    event.listen(store.engine.pool, "checkin", on_checkin)
     return rt

@@ -128,15 +128,19 @@ def verify_many(items: list[tuple[PublicKeys, Signature, dict[str, Any]]]) -> li
     return [verify(k, s, o) for k, s, o in items]
 
 
-def extension(signature: Signature, hops: int) -> dict[str, Any]:
-    """The property-extension body; ``hops`` is outside what is signed (relays increase it)."""
-    return {"extension_type": "property-extension", "origin": signature.origin, "key": signature.key_id,
-            "ed25519": base64.b64encode(signature.ed25519).decode(),
-            "ml_dsa_65": base64.b64encode(signature.ml_dsa_65).decode(), "hops": hops}
+def extension(signature: Signature, hops: int, covered: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The property-extension body. ``hops`` and ``covered`` (the nodes the sender also pushes the
+    object to, so receivers need not relay it there) are routing hints outside what is signed."""
+    ext = {"extension_type": "property-extension", "origin": signature.origin, "key": signature.key_id,
+           "ed25519": base64.b64encode(signature.ed25519).decode(),
+           "ml_dsa_65": base64.b64encode(signature.ml_dsa_65).decode(), "hops": hops}
+    if covered:
+        ext["covered"] = sorted(covered)
+    return ext
 
 
-def read_extension(obj: Mapping[str, Any]) -> tuple[Signature, int] | None:
-    """(signature, hops) from an object's extension; None without one; InvalidInput when malformed."""
+def read_extension(obj: Mapping[str, Any]) -> tuple[Signature, int, frozenset[str]] | None:
+    """(signature, hops, covered) from an object's extension; None without one; InvalidInput if malformed."""
     extensions = obj.get("extensions")
     if not isinstance(extensions, dict) or EXTENSION_ID not in extensions:
         return None
@@ -145,9 +149,10 @@ def read_extension(obj: Mapping[str, Any]) -> tuple[Signature, int] | None:
         sig = Signature(str(ext["origin"]), str(ext["key"]), base64.b64decode(ext["ed25519"], validate=True),
                         base64.b64decode(ext["ml_dsa_65"], validate=True))
         hops = int(ext.get("hops", 0))
+        covered = frozenset(str(n) for n in ext.get("covered", ()))
     except (KeyError, TypeError, ValueError) as exc:
         raise InvalidInput(f"malformed origin-signature extension: {exc}") from None
-    return sig, hops
+    return sig, hops, covered
 
 
 # --- the key files ---------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ class Outbound:
     signature: Signature | None
     hops: int
     via_peer: int | None
+    covered: frozenset[str]
 
 
 def _ints(text: str) -> frozenset[int]:
@@ -98,18 +99,19 @@ class FederationMixin:
                 for r in self.conn.execute(select(node_keys))}
 
     # provenance --------------------------------------------------------------------------------
-    def add_provenance(self, rows: Sequence[tuple[int, Signature, int, int | None]]) -> None:
-        """(date_added, signature, hops, peer it came from) for versions stored in this transaction."""
+    def add_provenance(self, rows: Sequence[tuple[int, Signature, int, int | None, frozenset[str]]]) -> None:
+        """(date_added, signature, hops, peer it came from, nodes covered by the sender) per version."""
         if rows:
             self.conn.execute(provenance.insert(), [
                 {"date_added": d, "origin": s.origin, "key_id": s.key_id, "ed25519": s.ed25519,
-                 "ml_dsa_65": s.ml_dsa_65, "hops": h, "via_peer": v} for d, s, h, v in rows])
+                 "ml_dsa_65": s.ml_dsa_65, "hops": h, "via_peer": v, "covered": ",".join(sorted(c))}
+                for d, s, h, v, c in rows])
 
     def outbound(self, after: int, limit: int, collection_ids: Iterable[int] | None = None) -> list[Outbound]:
         """Versions with date_added > ``after`` in commit order, with their signatures when known."""
         o, p = objects.c, provenance.c
         stmt = (select(o.date_added, o.collection_id, o.id, o.type, o.version, o.owner_org, o.tlp, o.groups,
-                       o.body, p.origin, p.key_id, p.ed25519, p.ml_dsa_65, p.hops, p.via_peer)
+                       o.body, p.origin, p.key_id, p.ed25519, p.ml_dsa_65, p.hops, p.via_peer, p.covered)
                 .select_from(objects.outerjoin(provenance, p.date_added == o.date_added))
                 .where(o.date_added > after).order_by(o.date_added).limit(limit))
         if collection_ids is not None:
@@ -122,7 +124,7 @@ class FederationMixin:
             return {}
         o, p = objects.c, provenance.c
         stmt = (select(o.date_added, o.collection_id, o.id, o.type, o.version, o.owner_org, o.tlp, o.groups,
-                       o.body, p.origin, p.key_id, p.ed25519, p.ml_dsa_65, p.hops, p.via_peer)
+                       o.body, p.origin, p.key_id, p.ed25519, p.ml_dsa_65, p.hops, p.via_peer, p.covered)
                 .select_from(objects.outerjoin(provenance, p.date_added == o.date_added))
                 .where(o.id.in_(list(object_ids)), o.is_latest.is_(True)))
         return {r.id: r for r in self._rows(stmt)}
@@ -132,7 +134,8 @@ class FederationMixin:
         for r in self.conn.execute(stmt):
             sig = None if r[9] is None else Signature(r[9], r[10], r[11], r[12])
             vis = Visibility(r[5], None if r[6] is None else Tlp(r[6]), _ints(r[7]))
-            out.append(Outbound(r[0], r[1], r[2], r[3], r[4], vis, r[8], sig, r[13] or 0, r[14]))
+            out.append(Outbound(r[0], r[1], r[2], r[3], r[4], vis, r[8], sig, r[13] or 0, r[14],
+                                frozenset(x for x in (r[15] or "").split(",") if x)))
         return out
 
     def pending_count(self, after: int) -> int:
@@ -145,6 +148,16 @@ class FederationMixin:
 
     def latest_date_added(self) -> int:
         return int(self.conn.execute(select(func.max(objects.c.date_added))).scalar() or 0)
+
+    def bodies_of(self, object_ids: Sequence[str]) -> dict[tuple[str, str], bytes]:
+        """Stored bodies by (id, version) for the given ids, in any collection."""
+        out: dict[tuple[str, str], bytes] = {}
+        ids = sorted(set(object_ids))
+        for start in range(0, len(ids), 500):
+            part = ids[start:start + 500]
+            stmt = select(objects.c.id, objects.c.version, objects.c.body).where(objects.c.id.in_(part))
+            out.update({(r[0], r[1]): r[2] for r in self.conn.execute(stmt)})
+        return out
 
     def held_versions(self) -> set[tuple[str, str]]:
         return {(r[0], r[1]) for r in self.conn.execute(select(objects.c.id, objects.c.version))}

@@ -184,6 +184,7 @@ provenance = Table(
     Column("ml_dsa_65", LargeBinary, nullable=False),
     Column("hops", SmallInteger, nullable=False),
     Column("via_peer", Integer, nullable=True),
+    Column("covered", Text, nullable=False, default=""),  # nodes the sender also pushes it to
 )
 
 quarantine = Table(

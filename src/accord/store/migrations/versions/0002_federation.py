@@ -47,7 +47,8 @@ def upgrade() -> None:
                     sa.Column("ed25519", sa.LargeBinary, nullable=False),
                     sa.Column("ml_dsa_65", sa.LargeBinary, nullable=False),
                     sa.Column("hops", sa.SmallInteger, nullable=False),
-                    sa.Column("via_peer", sa.Integer, nullable=True))
+                    sa.Column("via_peer", sa.Integer, nullable=True),
+                    sa.Column("covered", sa.Text, nullable=False))
     op.create_table("quarantine",
                     sa.Column("id", sa.Integer, primary_key=True),
                     sa.Column("at", sa.BigInteger, nullable=False),
