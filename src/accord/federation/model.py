@@ -67,7 +67,7 @@ class WarningFilter:
 
 
 @dataclass(frozen=True, slots=True)
-class Warning:
+class EarlyWarning:
     """One early warning: an object the subscriber may read, and why it was raised."""
 
     date_added: int

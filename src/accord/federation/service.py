@@ -14,11 +14,11 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 
+from accord.federation.early_warning import Warnings
 from accord.federation.model import PeerKind
 from accord.federation.pull import pull
 from accord.federation.push import Pushers
 from accord.federation.runtime import Runtime, install
-from accord.federation.warnings import Warnings
 from accord.store.repository import Store
 
 FEED_POLL_SECONDS = 5.0

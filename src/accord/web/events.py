@@ -21,8 +21,8 @@ from starlette.routing import Route
 
 from accord.domain.errors import InvalidInput, NotFound
 from accord.domain.tlp import Tlp
+from accord.federation.early_warning import Listener, Warnings, warning_json
 from accord.federation.model import WarningFilter, filter_from_json
-from accord.federation.warnings import Listener, Warnings, warning_json
 from accord.services import auth
 from accord.store.repository import Store
 

@@ -27,7 +27,7 @@ import orjson
 from starlette.concurrency import run_in_threadpool
 
 from accord.domain.sharing import Reader, effective_tlp, may_read
-from accord.federation.model import Warning, WarningFilter, filter_from_json, matches
+from accord.federation.model import EarlyWarning, WarningFilter, filter_from_json, matches
 from accord.federation.runtime import Runtime
 from accord.store.federation import Outbound
 from accord.store.repository import Store, Tx
@@ -40,7 +40,7 @@ class Listener:
     org_id: int
     groups: frozenset[int]
     flt: WarningFilter
-    queue: asyncio.Queue[Warning] = field(default_factory=lambda: asyncio.Queue(maxsize=10_000))
+    queue: asyncio.Queue[EarlyWarning] = field(default_factory=lambda: asyncio.Queue(maxsize=10_000))
 
 
 @dataclass
@@ -68,9 +68,9 @@ class Graph:
         return frozenset(out)
 
 
-def derive(tx: Tx, rows: list[Outbound], graph: Graph) -> list[tuple[Outbound, Warning, int | None]]:
+def derive(tx: Tx, rows: list[Outbound], graph: Graph) -> list[tuple[Outbound, EarlyWarning, int | None]]:
     """(row, warning, confidence) for every indicator and corroborating sighting among ``rows``."""
-    out: list[tuple[Outbound, Warning, int | None]] = []
+    out: list[tuple[Outbound, EarlyWarning, int | None]] = []
     objs = [(r, orjson.loads(r.body)) for r in rows if r.type in ("indicator", "sighting", "identity",
                                                                   "relationship")]
     for _, obj in objs:
@@ -82,14 +82,14 @@ def derive(tx: Tx, rows: list[Outbound], graph: Graph) -> list[tuple[Outbound, W
     for r, obj in objs:
         if r.type == "indicator":
             orgs = tuple(sorted(sighted.get(r.id, [])))
-            out.append((r, Warning(r.date_added, r.id, "indicator", "high" if len(orgs) >= 2 else "normal",
+            out.append((r, EarlyWarning(r.date_added, r.id, "indicator", "high" if len(orgs) >= 2 else "normal",
                                    orgs if len(orgs) >= 2 else (), str(obj.get("name", ""))), _confidence(obj)))
         elif r.type == "sighting" and obj.get("sighting_of_ref") in indicators:
             # the warning is about the indicator: its policy, confidence and name apply
             target = indicators[obj["sighting_of_ref"]]
             body = orjson.loads(target.body)
             orgs = tuple(sorted(sighted[target.id]))
-            out.append((target, Warning(r.date_added, target.id, "indicator", "high", orgs,
+            out.append((target, EarlyWarning(r.date_added, target.id, "indicator", "high", orgs,
                                         str(body.get("name", ""))), _confidence(body)))
     return out
 
@@ -99,7 +99,7 @@ def _confidence(obj: dict[str, Any]) -> int | None:
     return value if isinstance(value, int) else None
 
 
-def visible(tx: Tx, org_id: int, groups: frozenset[int], flt: WarningFilter, row: Outbound, warning: Warning,
+def visible(tx: Tx, org_id: int, groups: frozenset[int], flt: WarningFilter, row: Outbound, warning: EarlyWarning,
             confidence: int | None, graph: Graph) -> bool:
     access = tx.access_of(org_id).get(row.collection_id)
     return (access is not None and access.can_read and may_read(Reader(org_id, groups), row.visibility)
@@ -107,7 +107,7 @@ def visible(tx: Tx, org_id: int, groups: frozenset[int], flt: WarningFilter, row
                         graph.sectors_of(warning.object_id), bool(warning.corroborated_by)))
 
 
-def warning_json(w: Warning) -> dict[str, Any]:
+def warning_json(w: EarlyWarning) -> dict[str, Any]:
     return {"id": w.object_id, "type": w.type, "priority": w.priority, "name": w.name,
             "corroborated_by": list(w.corroborated_by), "date_added": w.date_added}
 
@@ -142,7 +142,7 @@ class Warnings:
     async def stop(self) -> None:
         await self.client.aclose()
 
-    def _scan(self, after: int) -> tuple[list[tuple[Outbound, Warning, int | None]], int]:
+    def _scan(self, after: int) -> tuple[list[tuple[Outbound, EarlyWarning, int | None]], int]:
         with self.store.read() as tx:
             rows = tx.outbound(after, SCAN)
             return derive(tx, rows, self.graph), (rows[-1].date_added if rows else after)
@@ -152,7 +152,7 @@ class Warnings:
         if not found or not self.listeners:
             return
 
-        def route() -> list[tuple[Listener, Warning]]:
+        def route() -> list[tuple[Listener, EarlyWarning]]:
             with self.store.read() as tx:
                 return [(lst, w) for row, w, conf in found for lst in self.listeners
                         if visible(tx, lst.org_id, lst.groups, lst.flt, row, w, conf, self.graph)]
