@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -14,6 +12,7 @@ from accord.domain.tlp import Tlp
 from accord.federation import peers as fed
 from accord.federation.model import PeerKind
 from tests.federation.cluster import ALL_SHAREABLE, Node, link, version_of, wait_until
+from tests.medallion import medallion
 from tests.stixgen import indicator
 
 pytestmark = pytest.mark.e2e
@@ -22,34 +21,9 @@ USER = ("feeder", "s3cret")
 
 
 @pytest.fixture
-def medallion_root(tmp_path: Path) -> Iterator[str]:
-    medallion = pytest.importorskip("medallion")
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, medallion.application_instance, threaded=True)
-    root = f"http://127.0.0.1:{server.server_port}/api1/"
-    data = {
-        "/discovery": {"title": "feed", "default": root, "api_roots": [root]},
-        "api1": {"information": {"title": "api1", "versions": ["application/taxii+json;version=2.1"],
-                                 "max_content_length": 10_000_000},
-                 "status": [],
-                 "collections": [{"id": COLLECTION, "title": "feed", "can_read": True, "can_write": True,
-                                  "media_types": ["application/stix+json;version=2.1"], "objects": [],
-                                  "manifest": []}]},
-    }
-    (tmp_path / "data.json").write_text(json.dumps(data))
-    (tmp_path / "config.json").write_text(json.dumps({
-        "backend": {"module": "medallion.backends.memory_backend", "module_class": "MemoryBackend",
-                    "filename": str(tmp_path / "data.json")},
-        "users": {USER[0]: USER[1]}, "taxii": {"max_page_size": 3}}))
-    medallion.load_app(str(tmp_path / "config.json"))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield root
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+def medallion_root() -> Iterator[str]:
+    with medallion(COLLECTION, {USER[0]: USER[1]}, page_size=3) as m:
+        yield m.root
 
 
 def test_pull_from_medallion_and_relay_signed(nodes: Callable[[str], Node], medallion_root: str) -> None:

@@ -1,9 +1,7 @@
-"""The TAXII 2.1 client and the cached feed against medallion 3.0.0 served in-process on 127.0.0.1."""
+"""The TAXII 2.1 client and the cached feed against medallion 3.0.0 on 127.0.0.1."""
 
 from __future__ import annotations
 
-import json
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +12,7 @@ import pytest
 from accord.sensor.errors import TaxiiError
 from accord.sensor.feeds import TaxiiFeed
 from accord.sensor.taxii import TaxiiClient
+from tests.medallion import medallion
 from tests.sensor.helpers import accord, indicator, write_conn
 
 COLLECTION = "91a7b528-80eb-42ed-a74d-c6fbd5a26116"
@@ -21,54 +20,10 @@ USER = ("sensor", "s3cret")
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """medallion's Flask app on a werkzeug server thread (port chosen by the OS); shut down afterwards."""
-    medallion = pytest.importorskip("medallion", reason="medallion is a test dependency")
-    from werkzeug.serving import make_server
-
-    home = tmp_path_factory.mktemp("medallion")
-    server = make_server("127.0.0.1", 0, medallion.application_instance, threaded=True)
-    root = f"http://127.0.0.1:{server.server_port}/api1/"
-    collection = {
-        "id": COLLECTION,
-        "title": "indicators",
-        "can_read": True,
-        "can_write": True,
-        "media_types": ["application/stix+json;version=2.1"],
-        "objects": [],
-        "manifest": [],
-    }
-    data = {
-        "/discovery": {"title": "t", "default": root, "api_roots": [root]},
-        "api1": {
-            "information": {
-                "title": "api1",
-                "versions": ["application/taxii+json;version=2.1"],
-                "max_content_length": 10_000_000,
-            },
-            "status": [],
-            "collections": [collection],
-        },
-    }
-    (home / "data.json").write_text(json.dumps(data))
-    config = {
-        "backend": {
-            "module": "medallion.backends.memory_backend",
-            "module_class": "MemoryBackend",
-            "filename": str(home / "data.json"),
-        },
-        "users": {USER[0]: USER[1]},
-        "taxii": {"max_page_size": 2},
-    }
-    (home / "config.json").write_text(json.dumps(config))
-    medallion.load_app(str(home / "config.json"))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+def server() -> Iterator[str]:
+    """medallion 3.0.0 on 127.0.0.1 (pages of 2, to exercise pagination); stopped afterwards."""
+    with medallion(COLLECTION, {USER[0]: USER[1]}, page_size=2) as m:
+        yield m.base
 
 
 def test_discovery_collections_post_and_paginated_get(server: str) -> None:
