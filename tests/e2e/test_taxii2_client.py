@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from taxii2client.v21 import ApiRoot, Collection, Server, as_pages
+from taxii2client.v21 import ApiRoot, Collection, Server, Status, as_pages
 
 from tests.e2e.nodeproc import NodeProcess
 from tests.stixgen import indicator
@@ -36,6 +36,11 @@ def test_round_trip_with_taxii2_client(running: NodeProcess) -> None:
     status = collection.add_objects({"objects": [v1, v2, indicator(2), {"type": "nonsense"}]})
     assert status.status == "complete"
     assert status.success_count == 3 and status.failure_count == 1
+    polled = Status(f"{running.url}/taxii2/default/status/{status.id}/", user="admin", password=running.admin_key)
+    polled.wait_until_final(poll_interval=0.1, timeout=10)  # the client's own status polling (TAXII 4.3)
+    assert polled.status == "complete" and polled.total_count == 4
+    assert {s["id"] for s in polled.successes} == {v1["id"], indicator(2)["id"]}
+    assert "missing required property 'id'" in polled.failures[0]["message"]
 
     got = collection.get_objects()
     assert {o["id"] for o in got["objects"]} == {v1["id"], indicator(2)["id"]}
