@@ -62,3 +62,14 @@ def test_scoring_is_deterministic() -> None:
     a, b = Detector.fit(synthetic(1500, seed=10)), Detector.fit(synthetic(1500, seed=10))
     test = synthetic(500, seed=11, attack_share=0.2)
     np.testing.assert_array_equal(a.score(test).score, b.score(test).score)
+
+
+def test_category_weight_scales_only_the_one_hot_columns() -> None:
+    normal = synthetic(1000, seed=12)
+    plain = Detector.fit(normal, DetectorConfig(category_weight=1.0))
+    weighted = Detector.fit(normal, DetectorConfig(category_weight=2.0))
+    width = len(plain.encoder.schema.numeric)
+    x1, x2 = plain.encode(normal), weighted.encode(normal)
+    np.testing.assert_array_equal(x2[:, :width], x1[:, :width])
+    np.testing.assert_array_equal(x2[:, width:], 2 * x1[:, width:])
+    assert np.abs(x1[:, :width]).max() <= plain.config.clip

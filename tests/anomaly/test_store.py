@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from accord.sensor.anomaly.detector import Detector
+from accord.sensor.anomaly.detector import Detector, DetectorConfig
 from accord.sensor.anomaly.errors import ModelFormatError, SchemaMismatchError
 from accord.sensor.anomaly.flows import FlowTable
 from accord.sensor.anomaly.store import load_model, save_model
@@ -66,7 +66,7 @@ def test_foreign_or_future_metadata_is_refused(
     meta = json.loads((directory / "model.json").read_text())
     (tmp_path / "model.json").write_text(json.dumps({**meta, **change}))
     (tmp_path / "arrays.npz").write_bytes((directory / "arrays.npz").read_bytes())
-    with pytest.raises(ModelFormatError, match="is not an accord-anomaly-model version 1"):
+    with pytest.raises(ModelFormatError, match="is not an accord-anomaly-model of version 1, 2"):
         load_model(tmp_path)
 
 
@@ -78,3 +78,15 @@ def test_arrays_that_do_not_fit_the_schema_are_refused(saved: tuple[Detector, Pa
     np.savez(tmp_path / "arrays.npz", **{**arrays, "mean": arrays["mean"][:-1]})
     with pytest.raises(ModelFormatError, match="do not fit"):
         load_model(tmp_path)
+
+
+def test_a_version_1_model_loads_with_the_unweighted_categories_it_was_trained_with(tmp_path: Path) -> None:
+    v1 = Detector.fit(synthetic(1500, seed=3), DetectorConfig(category_weight=1.0))
+    save_model(v1, tmp_path, {"format": "csv"})
+    meta = json.loads((tmp_path / "model.json").read_text())
+    del meta["config"]["category_weight"]
+    (tmp_path / "model.json").write_text(json.dumps({**meta, "version": 1}))
+    loaded, _ = load_model(tmp_path)
+    assert loaded.config.category_weight == 1.0
+    flows = synthetic(500, seed=4, attack_share=0.1)
+    np.testing.assert_array_equal(v1.score(flows).score, loaded.score(flows).score)

@@ -20,8 +20,9 @@ from accord.sensor.anomaly.flows import FloatArray, FlowTable
 
 TOP = 3
 MIN_SHARE = 0.05
-FAR = 3.0
-"""A gap of this many robust standard deviations is "far" more or less."""
+FAR = 0.6
+"""A gap of this share of the clip limit (robust standard deviations) is "far" more or less: a
+share, because a clipped z-score can never be further than the limit from the baseline."""
 
 # column -> (what it counts or measures, True when "more/fewer" reads better than "higher/lower")
 _WORDS: dict[str, tuple[str, bool]] = {
@@ -110,6 +111,7 @@ def explain(detector: Detector, flows: FlowTable) -> list[tuple[Reason, ...]]:
                         float(gap[row, j]),
                         float(flows.numeric[columns[j]][row]),
                         float(near[row, j]),
+                        FAR * detector.config.clip,
                     )
                     if j < width
                     else _category_text(detector, j - width, str(flows.categorical[columns[j]][row])),
@@ -126,10 +128,10 @@ def _normalised(parts: F32) -> FloatArray:
     return shares
 
 
-def _numeric_text(column: str, gap: float, value: float, neighbour: float) -> str:
+def _numeric_text(column: str, gap: float, value: float, neighbour: float, far_gap: float) -> str:
     noun, counted = _WORDS.get(column, (column.replace("_", " "), False))
     up = ("more" if counted else "higher") if gap > 0 else ("fewer" if counted else "lower")
-    far = "far " if abs(gap) >= FAR else ""
+    far = "far " if abs(gap) >= far_gap else ""
     if value >= 0:  # counts, bytes and shares: a prototype's back-projection can dip just below 0
         neighbour = max(neighbour, 0.0)
     return f"{far}{up} {noun} than similar normal flows ({_fmt(value)} vs {_fmt(neighbour)})"

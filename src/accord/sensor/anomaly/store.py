@@ -22,7 +22,10 @@ from accord.sensor.anomaly.features import Encoder, FeatureSchema
 from accord.sensor.anomaly.flows import FlowTable
 
 FORMAT = "accord-anomaly-model"
-VERSION = 1
+VERSION = 2
+LEGACY_CONFIG: dict[int, dict[str, Any]] = {1: {"category_weight": 1.0}}
+"""Per older version, the settings its files predate: a version 1 model had unweighted one-hot
+columns, so it loads and scores exactly as it was trained."""
 META = "model.json"
 ARRAYS = "arrays.npz"
 
@@ -74,8 +77,10 @@ def load_model(directory: Path) -> tuple[Detector, dict[str, Any]]:
             arrays = {k: npz[k] for k in npz.files}
     except (OSError, ValueError) as exc:
         raise ModelFormatError(f"{directory} is not a readable model ({exc})") from exc
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT or meta.get("version") != VERSION:
-        raise ModelFormatError(f"{directory}/{META} is not an {FORMAT} version {VERSION}")
+    readable = (VERSION, *LEGACY_CONFIG)
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT or meta.get("version") not in readable:
+        known = ", ".join(str(v) for v in (*LEGACY_CONFIG, VERSION))
+        raise ModelFormatError(f"{directory}/{META} is not an {FORMAT} of version {known}")
     try:
         schema = FeatureSchema(tuple(meta["schema"]["numeric"]), tuple(meta["schema"]["categorical"]))
         e = meta["encoder"]
@@ -93,7 +98,7 @@ def load_model(directory: Path) -> tuple[Detector, dict[str, Any]]:
             {c: cats[:, i] for i, c in enumerate(schema.categorical)},
         )
         detector = Detector(
-            DetectorConfig(**meta["config"]),
+            DetectorConfig(**{**LEGACY_CONFIG.get(meta["version"], {}), **meta["config"]}),
             encoder,
             arrays["mean"].astype(np.float32),
             arrays["basis"].astype(np.float32),
