@@ -1,7 +1,7 @@
 """Federation: propagation latency in a mesh and a chain of 10 nodes, catch-up of a new peer, verification.
 
 * verification: hybrid signatures (Ed25519 + ML-DSA-65 over RFC 8785 JSON) checked per second on one
-  core, as ingest checks them (canonicalisation included);
+  core, as ingest checks them (canonicalisation included), best of three;
 * propagation: 10 real ``accord serve`` processes on 127.0.0.1, linked as a full mesh, then as a
   chain; indicators published one per POST at node 0 at a steady rate; an indicator counts as
   visible at a node when that node's early-warning stream (SSE) announces it, which happens after
@@ -46,11 +46,14 @@ def verification_rate(count: int = 3000) -> float:
         obj = indicator(n, tlp=Tlp.GREEN)
         obj["extensions"] = {EXTENSION_ID: extension(signer.sign(obj), 1)}
         signed.append(json.loads(json.dumps(obj)))
-    start = time.perf_counter()
-    for obj in signed:
-        found = read_extension(obj)
-        assert found is not None and verify(signer.public, found[0], obj)
-    return count / (time.perf_counter() - start)
+    best = 0.0
+    for _ in range(3):  # best of three: the machine is shared, the slower runs measure the neighbours
+        start = time.perf_counter()
+        for obj in signed:
+            found = read_extension(obj)
+            assert found is not None and verify(signer.public, found[0], obj)
+        best = max(best, count / (time.perf_counter() - start))
+    return best
 
 
 class Watcher:

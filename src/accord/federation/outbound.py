@@ -31,6 +31,8 @@ class Selection:
 
 
 def entitled_rows(tx: Tx, rt: Runtime, peer: Peer, rows: list[Outbound]) -> list[Outbound]:
+    if not rows:
+        return []
     access = tx.access_of(peer.org_id)
     reader = Reader(peer.org_id, tx.groups_of(peer.org_id))
     readable = {c for c, a in access.items() if a.can_read and c in peer.collections}
@@ -53,7 +55,7 @@ def select_for_peer(store: Store, rt: Runtime, peer: Peer, after: int, limit: in
         keep = entitled_rows(tx, rt, peer, rows)
         # every node this one pushes a version to is named to all of them: none relays it there
         also: dict[int, set[str]] = {}
-        for other in tx.list_peers():
+        for other in tx.list_peers() if keep else ():
             if other.node_id and other.credential and other.kind is PeerKind.NODE:
                 for r in entitled_rows(tx, rt, other, keep):
                     also.setdefault(r.date_added, set()).add(other.node_id)

@@ -32,6 +32,7 @@ BATCH = 1000
 POLL_SECONDS = 1.0
 MAX_BACKOFF = 5.0
 SAVE_SECONDS = 5.0
+RELOAD_SECONDS = 2.0
 log = logging.getLogger("accord.federation")
 
 
@@ -94,11 +95,14 @@ class Pushers:
         backoff = 0.0
         ahead: asyncio.Task[Selection] | None = None
         cursor: int | None = None  # persisted after each delivery, and every few seconds otherwise
-        saved_at = time.monotonic()
+        saved_at = loaded_at = time.monotonic()
+        peer = await run_in_threadpool(self._peer, peer_id)
+        recorded_error = None if peer is None else peer.last_error
         try:
             while True:
                 wake.clear()
-                peer = await run_in_threadpool(self._peer, peer_id)
+                if time.monotonic() - loaded_at > RELOAD_SECONDS:  # agreement or credential changes
+                    peer, loaded_at = await run_in_threadpool(self._peer, peer_id), time.monotonic()
                 if peer is None or not peer.credential:
                     return
                 if cursor is None or cursor < peer.push_cursor:
@@ -124,19 +128,20 @@ class Pushers:
                                 await ahead
                             ahead = None
                         backoff = min(MAX_BACKOFF, max(0.1, backoff * 2))
-                        await run_in_threadpool(self._record, peer.id, last_error=error.removeprefix("retry: "))
+                        recorded_error = error.removeprefix("retry: ")
+                        await run_in_threadpool(self._record, peer.id, last_error=recorded_error)
                         await asyncio.sleep(backoff)
                         continue
                 backoff = 0.0
                 cursor = sel.last_scanned
                 # versions this peer is not entitled to move the cursor too, but need no write each
                 # time: after a restart they are scanned and skipped again
-                if sel.bodies or error != peer.last_error or time.monotonic() - saved_at > SAVE_SECONDS:
+                if sel.bodies or error != recorded_error or time.monotonic() - saved_at > SAVE_SECONDS:
                     values: dict[str, object] = {"push_cursor": cursor, "last_error": error}
                     if sel.bodies:
                         values["last_ok"] = now_micros()
                     await run_in_threadpool(self._record, peer.id, **values)
-                    saved_at = time.monotonic()
+                    saved_at, recorded_error = time.monotonic(), error
         finally:
             if ahead is not None:
                 ahead.cancel()
