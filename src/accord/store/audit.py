@@ -19,6 +19,7 @@ from accord.stix.timestamps import now_micros
 from accord.store.tables import audit_log
 
 GENESIS = "0" * 64
+_LAST = select(audit_log.c.seq, audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,14 +47,14 @@ class AuditMixin:
 
     def audit(self, account_id: int | None, org_id: int | None, action: str, details: dict[str, Any]) -> None:
         """Append one record; the caller's write transaction serialises appends."""
-        last = self.conn.execute(select(audit_log.c.seq, audit_log.c.hash)
-                                 .order_by(audit_log.c.seq.desc()).limit(1)).first()
+        last = self.conn.execute(_LAST).first()
         seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
         at = now_micros()
         details_json = orjson.dumps(details, option=orjson.OPT_SORT_KEYS)
-        self.conn.execute(audit_log.insert().values(
-            seq=seq, at=at, account_id=account_id, org_id=org_id, action=action, details=details_json,
-            prev_hash=prev, hash=record_hash(prev, seq, at, account_id, org_id, action, details_json)))
+        self.conn.execute(audit_log.insert(), {
+            "seq": seq, "at": at, "account_id": account_id, "org_id": org_id, "action": action,
+            "details": details_json, "prev_hash": prev,
+            "hash": record_hash(prev, seq, at, account_id, org_id, action, details_json)})
 
     def audit_records(self, batch: int = 5000) -> Iterator[tuple[AuditRecord, bytes]]:
         after = 0

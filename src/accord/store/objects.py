@@ -8,9 +8,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
 import orjson
-from sqlalchemy import BigInteger, Connection, String, and_, cast, delete, func, or_, select, update
+from sqlalchemy import BigInteger, Connection, String, and_, bindparam, cast, delete, func, or_, select, update
 
 from accord.domain.sharing import Visibility
 from accord.domain.tlp import Tlp
@@ -89,6 +90,22 @@ def _groups_set(text: str) -> frozenset[int]:
     return frozenset(int(g) for g in text.split(",")) if text else frozenset()
 
 
+def _advance(larger: Any) -> Any:
+    value = cast(settings.c.value, BigInteger)
+    return (update(settings).where(settings.c.key == _CLOCK_KEY)
+            .values(value=cast(larger(value + bindparam("count"), bindparam("floor")), String))
+            .returning(settings.c.value))
+
+
+# Hot-path statements are built once: SQLAlchemy derives a cache key for every statement object it
+# executes, and building them per call cost more than the SQL itself.
+_ADVANCE_SQLITE = _advance(func.max)  # SQLite's two-argument max() is a scalar function
+_ADVANCE_OTHER = _advance(func.greatest)
+_KNOWN = (select(objects.c.id, objects.c.version, objects.c.date_added, objects.c.owner_org, objects.c.is_first,
+                 objects.c.is_latest)
+          .where(objects.c.collection_id == bindparam("collection"),
+                 objects.c.id.in_(bindparam("ids", expanding=True))))
+
 _INSERT_COLUMNS = ("date_added", "collection_id", "id", "type", "spec_version", "version", "is_latest",
                    "is_first", "revoked", "tlp", "groups", "owner_org", "body")
 
@@ -113,14 +130,10 @@ class ObjectsMixin:
         reads and advances it under the write lock.
         """
         now = now_micros()
-        value = cast(settings.c.value, BigInteger)
-        larger = func.max if self.conn.dialect.name == "sqlite" else func.greatest
-        advanced = self.conn.execute(
-            update(settings).where(settings.c.key == _CLOCK_KEY)
-            .values(value=cast(larger(value + count, now + count - 1), String))
-            .returning(settings.c.value)).scalar()
+        stmt = _ADVANCE_SQLITE if self.conn.dialect.name == "sqlite" else _ADVANCE_OTHER
+        advanced = self.conn.execute(stmt, {"count": count, "floor": now + count - 1}).scalar()
         if advanced is None:
-            self.conn.execute(settings.insert().values(key=_CLOCK_KEY, value=str(now + count - 1)))
+            self.conn.execute(settings.insert(), {"key": _CLOCK_KEY, "value": str(now + count - 1)})
             return now
         return int(advanced) - count + 1
 
@@ -188,11 +201,7 @@ class ObjectsMixin:
     def _known_versions(self, collection_id: int, ids: list[str]) -> dict[str, list[_Known]]:
         known: dict[str, list[_Known]] = {}
         for start in range(0, len(ids), 500):
-            for r in self.conn.execute(
-                select(objects.c.id, objects.c.version, objects.c.date_added, objects.c.owner_org,
-                       objects.c.is_first, objects.c.is_latest)
-                .where(objects.c.collection_id == collection_id, objects.c.id.in_(ids[start:start + 500]))
-            ):
+            for r in self.conn.execute(_KNOWN, {"collection": collection_id, "ids": ids[start:start + 500]}):
                 k = _Known(r[1], r[2], r[3], bool(r[4]), bool(r[5]))
                 k.stored_flags = (k.is_first, k.is_latest)
                 known.setdefault(r[0], []).append(k)

@@ -25,8 +25,8 @@ class Tx(ObjectsMixin, AdminMixin, AuditMixin, FederationMixin):
         self.conn = conn
 
     def save_status(self, status_id: str, api_root_id: int, org_id: int, created: int, body: bytes) -> None:
-        self.conn.execute(statuses.insert().values(id=status_id, api_root_id=api_root_id, org_id=org_id,
-                                                   created=created, body=body))
+        self.conn.execute(statuses.insert(), {"id": status_id, "api_root_id": api_root_id, "org_id": org_id,
+                                              "created": created, "body": body})
 
     def get_status(self, status_id: str) -> tuple[int, int, bytes] | None:
         """(api root id, org id, body) of a status resource."""
