@@ -41,7 +41,7 @@ PARALLEL_FROM = 256  # signed objects in one envelope from which verification us
 class Admit:
     owner_org: int
     body: bytes | None  # the body to store when it differs from the posted one (extension removed)
-    signature: Signature
+    signature: Signature | None  # None: originated here, signed when it first leaves (outbound.py)
     hops: int
     via_peer: int | None
     covered: frozenset[str] = frozenset()
@@ -78,7 +78,10 @@ def prepare(store: Store, principal: Principal, checked: Sequence[CheckedObject]
             if from_node:
                 decisions.append("refused: unsigned object from a peer node")
             else:
-                decisions.append(Admit(principal.org_id, None, rt.signer.sign(c.obj), 0, via))
+                # Originated here. An ML-DSA-65 signature costs about a millisecond, far more than
+                # storing the object, so it is not made on the request path: the first push or
+                # signed pull signs it once and keeps it (outbound.select_for_peer).
+                decisions.append(Admit(principal.org_id, None, None, 0, via))
             continue
         sig, hops, covered = found
         registered = keys.get(sig.key_id)
@@ -169,7 +172,8 @@ def store_versions(tx: Tx, plan: Plan | None, principal: Principal, collection_i
             outcomes[i] = outcome
             d = plan.decisions[i]
             if outcome[1] is not None and isinstance(d, Admit):
-                provenance.append((outcome[1], d.signature, d.hops, d.via_peer, d.covered))
+                if d.signature is not None:
+                    provenance.append((outcome[1], d.signature, d.hops, d.via_peer, d.covered))
                 if checked[i].type == "sighting":
                     _note_sighting(tx, checked[i], owner, outcome[1])
     tx.add_provenance(provenance)
