@@ -5,9 +5,11 @@ e.g. ``\\x09``), ``#set_separator``, ``#empty_field``, ``#unset_field``, ``#path
 ``#fields`` and ``#types``; a ``#close`` line ends the file. Values equal to the unset or empty marker
 become nulls.
 
-Records are parsed chunk by chunk with ``pyarrow.csv`` (multi-threaded, only the needed columns, no
-quoting, since Zeek escapes separators instead of quoting). Clean chunks map rows to lines by counting;
-a chunk with any bad line (wrong column count, non-UTF-8 bytes, a bad timestamp) is re-scanned line by
+Records are parsed chunk by chunk with ``pyarrow.csv`` (one parse block per chunk, so one dictionary
+per matched column; only the needed columns are converted; no quoting, since Zeek escapes separators
+instead of quoting). ``ChunkParser.tokenize`` needs no earlier chunk, so consecutive chunks are parsed
+side by side (``readers``) and ``finish``ed in order. Clean chunks map rows to lines by counting; a
+chunk with any bad line (wrong column count, non-UTF-8 bytes, a bad timestamp) is re-scanned line by
 line to report each one with its number, and its good rows are still matched.
 """
 
