@@ -7,8 +7,9 @@ organisations' sightings of the same indicator raises a *corroborated* warning a
 Sightings travel between nodes as ordinary objects, so corroboration works across nodes.
 
 Who receives what is decided by :func:`accord.domain.sharing.may_read` for the subscriber's
-organisation, exactly as for a TAXII read. SSE streams start at the present (or at ``Last-Event-ID``,
-a date_added); webhooks keep a durable cursor per subscription and are retried with backoff. The
+organisation, exactly as for a TAXII read. SSE streams are live (they start at the present; a client
+that was away reads what it missed with TAXII ``added_after``); webhooks keep a durable cursor per
+subscription and are retried with backoff. The
 webhook body is signed with HMAC-SHA256 over the exact bytes sent (header ``X-Accord-Signature``).
 """
 

@@ -8,7 +8,7 @@ from enum import StrEnum
 from accord.domain.sharing import Agreement
 from accord.domain.tlp import Tlp
 
-MAX_HOPS = 8  # a relay chain longer than this is a loop or a misconfiguration: stop there
+MAX_HOPS = 16  # a relay chain longer than this is a loop or a misconfiguration: stop there
 
 
 class PeerKind(StrEnum):

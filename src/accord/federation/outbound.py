@@ -13,6 +13,7 @@ import hashlib
 from dataclasses import dataclass
 
 import orjson
+from sqlalchemy.exc import IntegrityError
 
 from accord.domain.sharing import Reader, may_forward, may_read
 from accord.federation.model import MAX_HOPS, Peer, PeerKind
@@ -64,11 +65,7 @@ def select_for_peer(store: Store, rt: Runtime, peer: Peer, after: int, limit: in
         keep = keep[:limit]
         rows = [r for r in rows if r.date_added <= keep[-1].date_added]
     unsigned = [r for r in keep if r.signature is None]
-    signed: dict[int, Signature] = {}
-    if unsigned:  # stored before federation was on: this node originated them, sign them once now
-        signed = {r.date_added: rt.signer.sign(orjson.loads(r.body)) for r in unsigned}
-        with store.write() as wtx:
-            wtx.add_provenance([(d, s, 0, None, frozenset()) for d, s in signed.items()])
+    signed = sign_originals(store, rt, unsigned) if unsigned else {}
     bodies = []
     for r in keep:
         sig = r.signature or signed[r.date_added]
@@ -79,6 +76,25 @@ def select_for_peer(store: Store, rt: Runtime, peer: Peer, after: int, limit: in
                                                      r.covered | also.get(r.date_added, set()))}
         bodies.append(orjson.dumps(obj))
     return Selection(bodies, [(r.id, r.version) for r in keep], rows[-1].date_added if rows else None, more)
+
+
+def sign_originals(store: Store, rt: Runtime, rows: list[Outbound]) -> dict[int, Signature]:
+    """Sign versions this node originated, once: the push loops of several peers may meet the same
+    new version together, so signing is serialised in the process and a row another process signed
+    meanwhile is read back instead of signed again."""
+    wanted = [r.date_added for r in rows]
+    with rt.sign_lock:
+        with store.read() as tx:
+            known = tx.signatures_of(wanted)
+        fresh = {r.date_added: rt.signer.sign(orjson.loads(r.body)) for r in rows if r.date_added not in known}
+        if fresh:
+            try:
+                with store.write() as wtx:
+                    wtx.add_provenance([(d, s, 0, None, frozenset()) for d, s in fresh.items()])
+            except IntegrityError:
+                with store.read() as tx:
+                    return tx.signatures_of(wanted)
+    return {**known, **fresh}
 
 
 def envelope(bodies: list[bytes], more: bool = False, next_token: str | None = None) -> bytes:

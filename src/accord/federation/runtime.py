@@ -23,6 +23,7 @@ from accord.store.repository import Store
 class Runtime:
     signer: Signer
     host_org: int
+    sign_lock: threading.Lock = field(default_factory=threading.Lock)
     _waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

@@ -107,6 +107,15 @@ class FederationMixin:
                  "ml_dsa_65": s.ml_dsa_65, "hops": h, "via_peer": v, "covered": ",".join(sorted(c))}
                 for d, s, h, v, c in rows])
 
+    def signatures_of(self, date_addeds: Sequence[int]) -> dict[int, Signature]:
+        p = provenance.c
+        out: dict[int, Signature] = {}
+        for start in range(0, len(date_addeds), 500):
+            stmt = select(p.date_added, p.origin, p.key_id, p.ed25519, p.ml_dsa_65).where(
+                p.date_added.in_(list(date_addeds[start:start + 500])))
+            out.update({r[0]: Signature(r[1], r[2], r[3], r[4]) for r in self.conn.execute(stmt)})
+        return out
+
     def outbound(self, after: int, limit: int, collection_ids: Iterable[int] | None = None) -> list[Outbound]:
         """Versions with date_added > ``after`` in commit order, with their signatures when known."""
         o, p = objects.c, provenance.c

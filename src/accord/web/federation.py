@@ -66,7 +66,8 @@ async def extension_definition(_request: Request) -> Response:
     return Response(orjson.dumps(EXTENSION_DEFINITION), media_type=TAXII_MEDIA)
 
 
-def _peer_for(store: Store, authorization: str | None, root_name: str, cid: str) -> tuple[Peer, int]:
+def _peer_for(store: Store, authorization: str | None, root_name: str, cid: str) -> Peer:
+    """The requesting peer node, its agreement narrowed to the one collection asked for."""
     with store.read() as tx:
         principal = auth.authenticate_in(tx, authorization)
         peer = tx.peer_of_org(principal.org_id)
@@ -75,7 +76,7 @@ def _peer_for(store: Store, authorization: str | None, root_name: str, cid: str)
         collection, access = svc.resolve_collection(tx, principal, tx.get_api_root(root_name), cid)
     if not access.can_read:
         raise NotAllowed(f"your organisation may not read collection {cid!r}")
-    return dataclasses.replace(peer, collections=peer.collections & {collection.id}), collection.id
+    return dataclasses.replace(peer, collections=peer.collections & {collection.id})
 
 
 async def signed_objects(request: Request) -> Response:
@@ -87,7 +88,7 @@ async def signed_objects(request: Request) -> Response:
     root, cid = request.path_params["root"], request.path_params["cid"]
 
     def work() -> bytes:
-        peer, _ = _peer_for(store, authorization, root, cid)
+        peer = _peer_for(store, authorization, root, cid)
         sel = select_for_peer(store, rt, peer, after, min(limit, 1000), scan=5000)
         more = sel.more or (sel.last_scanned is not None and store_has_more(store, sel.last_scanned, peer))
         return envelope(sel.bodies, more, str(sel.last_scanned) if more else None) if sel.bodies or more else (
@@ -108,7 +109,7 @@ async def digest(request: Request) -> Response:
     root, cid = request.path_params["root"], request.path_params["cid"]
 
     def work() -> dict[str, Any]:
-        peer, _ = _peer_for(store, authorization, root, cid)
+        peer = _peer_for(store, authorization, root, cid)
         count, value, pairs = entitled_digest(store, rt, peer)
         return {"count": count, "digest": value, "versions": pairs}
 
