@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Any
 
 from starlette.applications import Starlette
 
 from accord.config import Settings
+from accord.coordination.scheduler import run_sweeps
 from accord.federation.service import enable as enable_federation
 from accord.store.migrate import upgrade
 from accord.store.repository import Store
@@ -24,7 +29,26 @@ def open_store(settings: Settings, migrate: bool = True) -> Store:
 def build_app(settings: Settings) -> Starlette:
     app = create_app(open_store(settings, migrate=False))
     enable_federation(app, settings.data_dir)
+    _also_run(app, run_sweeps)
     return app
+
+
+def _also_run(app: Starlette, task: Callable[[Store], Coroutine[Any, Any, None]]) -> None:
+    """Run ``task`` for the app's lifespan, beside whatever the lifespan already runs."""
+    inner = app.router.lifespan_context
+
+    @contextlib.asynccontextmanager
+    async def lifespan(a: Starlette) -> AsyncIterator[None]:
+        running = asyncio.create_task(task(a.state.store))
+        try:
+            async with inner(a):
+                yield
+        finally:
+            running.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await running
+
+    app.router.lifespan_context = lifespan
 
 
 def app_from_environment() -> Starlette:
