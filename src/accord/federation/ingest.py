@@ -1,4 +1,4 @@
-"""Where federation meets the TAXII 2.1 Add Objects path (section 5.5): sign, verify, attribute.
+"""Where federation meets the TAXII 2.1 Add Objects path (section 5.5): verify and attribute.
 
 ``add_objects`` calls :func:`prepare` before its write transaction (signature work stays outside the
 node-wide write lock) and :func:`store_versions` inside it. For each object:
@@ -9,7 +9,8 @@ node-wide write lock) and :func:`store_versions` inside it. For each object:
   by any route lands under the same owner and (id, version) dedupes across routes;
 * unsigned from a peer *node*: refused, as is anything from an unknown signer or that fails to
   verify; refusals are quarantined with the reason and listed in the TAXII status failures;
-* unsigned from a local account or a plain TAXII feed: this node originates it and signs it now.
+* unsigned from a local account or a plain TAXII feed: this node originates it; it is signed when
+  it first leaves (:func:`accord.federation.outbound.sign_originals`).
 """
 
 from __future__ import annotations
