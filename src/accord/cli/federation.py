@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import click
@@ -215,14 +216,15 @@ def watch(settings: Settings, url: str, key: str, subscription: str | None, max_
     seen = 0
     with httpx.stream("GET", url.rstrip("/") + "/federation/events/", params=params, timeout=None,
                       headers={"Authorization": f"Bearer {key}"}) as resp, \
-            Live(table, console=o.console, auto_refresh=False, transient=False) as live:
+            Live(table, console=o.console, auto_refresh=False, transient=False) if not o.as_json \
+            else contextlib.nullcontext() as live:
         resp.raise_for_status()
         for line in resp.iter_lines():
             if not line.startswith("data: "):
                 continue
             w = orjson.loads(line[6:])
             seen += 1
-            if o.as_json:
+            if live is None:
                 o.data(w)
             else:
                 table.add_row(micros_to_timestamp(w["date_added"]),
