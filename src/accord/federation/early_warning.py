@@ -27,6 +27,7 @@ import httpx
 import orjson
 from starlette.concurrency import run_in_threadpool
 
+from accord.coordination.stix import WARNING as COORDINATION_WARNING
 from accord.domain.sharing import Reader, effective_tlp, may_read
 from accord.federation.model import EarlyWarning, WarningFilter, filter_from_json, matches
 from accord.federation.runtime import Runtime
@@ -73,7 +74,7 @@ def derive(tx: Tx, rows: list[Outbound], graph: Graph) -> list[tuple[Outbound, E
     """(row, warning, confidence) for every indicator and corroborating sighting among ``rows``."""
     out: list[tuple[Outbound, EarlyWarning, int | None]] = []
     objs = [(r, orjson.loads(r.body)) for r in rows if r.type in ("indicator", "sighting", "identity",
-                                                                  "relationship")]
+                                                                  "relationship", COORDINATION_WARNING)]
     for _, obj in objs:
         graph.learn(obj)
     targets = [o["sighting_of_ref"] for r, o in objs if r.type == "sighting" and isinstance(
@@ -85,6 +86,11 @@ def derive(tx: Tx, rows: list[Outbound], graph: Graph) -> list[tuple[Outbound, E
             orgs = tuple(sorted(sighted.get(r.id, [])))
             out.append((r, EarlyWarning(r.date_added, r.id, "indicator", "high" if len(orgs) >= 2 else "normal",
                                    orgs if len(orgs) >= 2 else (), str(obj.get("name", ""))), _confidence(obj)))
+        elif r.type == COORDINATION_WARNING:
+            # a missed consultation deadline or an attack on a protected sector (docs/coordination.md):
+            # it goes to whoever may read it, whatever their indicator filter says
+            out.append((r, EarlyWarning(r.date_added, r.id, COORDINATION_WARNING, str(obj.get("priority", "high")),
+                                        (), str(obj.get("description", obj.get("reason", "")))), None))
         elif r.type == "sighting" and obj.get("sighting_of_ref") in indicators:
             # the warning is about the indicator: its policy, confidence and name apply
             target = indicators[obj["sighting_of_ref"]]
@@ -103,9 +109,11 @@ def _confidence(obj: dict[str, Any]) -> int | None:
 def visible(tx: Tx, org_id: int, groups: frozenset[int], flt: WarningFilter, row: Outbound, warning: EarlyWarning,
             confidence: int | None, graph: Graph) -> bool:
     access = tx.access_of(org_id).get(row.collection_id)
-    return (access is not None and access.can_read and may_read(Reader(org_id, groups), row.visibility)
-            and matches(flt, warning.type, effective_tlp(row.visibility), confidence,
-                        graph.sectors_of(warning.object_id), bool(warning.corroborated_by)))
+    readable = access is not None and access.can_read and may_read(Reader(org_id, groups), row.visibility)
+    if warning.type == COORDINATION_WARNING:
+        return readable
+    return readable and matches(flt, warning.type, effective_tlp(row.visibility), confidence,
+                                graph.sectors_of(warning.object_id), bool(warning.corroborated_by))
 
 
 def warning_json(w: EarlyWarning) -> dict[str, Any]:
