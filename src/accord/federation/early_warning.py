@@ -151,13 +151,20 @@ class Warnings:
     async def stop(self) -> None:
         await self.client.aclose()
 
-    def _scan(self, after: int) -> tuple[list[tuple[Outbound, EarlyWarning, int | None]], int]:
+    def _scan(self, after: int, warn: bool) -> tuple[list[tuple[Outbound, EarlyWarning, int | None]], int]:
         with self.store.read() as tx:
             rows = tx.outbound(after, SCAN)
-            return derive(tx, rows, self.graph), (rows[-1].date_added if rows else after)
+            cursor = rows[-1].date_added if rows else after
+            if warn:
+                return derive(tx, rows, self.graph), cursor
+            # nobody is listening: keep learning targets and sectors, skip parsing every indicator
+            for row in rows:
+                if row.type in ("identity", "relationship"):
+                    self.graph.learn(orjson.loads(row.body))
+            return [], cursor
 
     async def _dispatch(self) -> None:
-        found, self.cursor = await run_in_threadpool(self._scan, self.cursor)
+        found, self.cursor = await run_in_threadpool(self._scan, self.cursor, bool(self.listeners))
         if not found or not self.listeners:
             return
 
