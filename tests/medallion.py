@@ -8,7 +8,6 @@ break each other. Used by the sensor, federation and benchmark code alike.
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import tempfile
@@ -19,18 +18,14 @@ from pathlib import Path
 
 import httpx
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.e2e.nodeproc import free_port, stop_process
 
 
 class Medallion:
     """A medallion server with one API root (``api1``) and one writable collection, memory backend."""
 
     def __init__(self, home: Path, collection: str, users: dict[str, str], page_size: int = 100) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}/"
         self.root = f"{self.base}api1/"
         self.collection = collection
@@ -70,13 +65,7 @@ class Medallion:
         raise RuntimeError("medallion did not start listening in time")
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=15)
+        stop_process(self.proc)
 
 
 @contextmanager

@@ -13,6 +13,17 @@ from pathlib import Path
 import httpx
 
 
+def stop_process(proc: subprocess.Popen[bytes]) -> None:
+    """Terminate, then kill if it has not gone within 15 seconds."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=15)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -49,10 +60,4 @@ class NodeProcess:
         raise RuntimeError("node did not start listening in time")
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=15)
+        stop_process(self.proc)
