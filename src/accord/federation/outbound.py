@@ -97,14 +97,6 @@ def sign_originals(store: Store, rt: Runtime, rows: list[Outbound]) -> dict[int,
     return {**known, **fresh}
 
 
-def envelope(bodies: list[bytes], more: bool = False, next_token: str | None = None) -> bytes:
-    """A TAXII 2.1 envelope (section 3.7) from serialised objects."""
-    if not bodies:
-        return b"{}"
-    head = b'{"more":true,"next":' + orjson.dumps(next_token) + b"," if more else b'{"more":false,'
-    return head + b'"objects":[' + b",".join(bodies) + b"]}"
-
-
 def entitled_digest(store: Store, rt: Runtime, peer: Peer) -> tuple[int, str, list[tuple[str, str]]]:
     """(count, SHA-256, sorted (id, version) pairs) of everything this peer is entitled to from us."""
     pairs: set[tuple[str, str]] = set()

@@ -22,8 +22,9 @@ import orjson
 from starlette.concurrency import run_in_threadpool
 
 from accord.federation.model import Peer, PeerKind
-from accord.federation.outbound import Selection, envelope, select_for_peer
+from accord.federation.outbound import Selection, select_for_peer
 from accord.federation.runtime import Runtime
+from accord.stix.envelope import envelope
 from accord.stix.timestamps import now_micros
 from accord.store.repository import Store
 

@@ -20,11 +20,12 @@ from starlette.routing import Route
 
 from accord.domain.errors import NotAllowed, NotFound
 from accord.federation.model import Peer, PeerKind
-from accord.federation.outbound import entitled_digest, envelope, select_for_peer
+from accord.federation.outbound import entitled_digest, select_for_peer
 from accord.federation.runtime import Runtime, runtime_of
 from accord.federation.signing import EXTENSION_DEFINITION
 from accord.services import auth
 from accord.services import objects as svc
+from accord.stix.envelope import envelope
 from accord.store.repository import Store
 from accord.web.media import TAXII_MEDIA
 

@@ -20,6 +20,7 @@ from accord.domain.model import ApiRoot, Principal
 from accord.services import auth
 from accord.services import objects as svc
 from accord.services.objects import Page
+from accord.stix.envelope import envelope
 from accord.stix.timestamps import micros_to_timestamp
 from accord.store.repository import Store
 from accord.web.errors import HttpError
@@ -73,8 +74,7 @@ def _envelope(page: Page) -> Response:
     """TAXII 2.1 3.7 envelope, assembled from stored bytes without parsing them again."""
     if not page.versions:
         return Response(b"{}", media_type=TAXII_MEDIA)
-    head = b'{"more":true,"next":' + orjson.dumps(page.next) + b"," if page.more else b'{"more":false,'
-    body = head + b'"objects":[' + b",".join(v.body for v in page.versions) + b"]}"
+    body = envelope([v.body for v in page.versions], page.more, page.next)
     return Response(body, media_type=TAXII_MEDIA, headers=_page_headers(page))
 
 
