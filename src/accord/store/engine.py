@@ -5,6 +5,14 @@ and only an operating-system crash or power loss can lose the last transactions 
 (docs/running.md says so). Writes start with ``BEGIN IMMEDIATE`` so that two writers queue on the
 busy timeout instead of failing when a read transaction tries to upgrade.
 
+SQLite's busy handler waits by sleeping with a growing back-off (1, 2, 5, 10 ... 100 ms), so writers
+that merely queued on it lost most of their time asleep after the lock was free (an API worker's
+threads and several workers contend for it on every POST). Writers therefore first queue on a
+:class:`WriterQueue`: a thread lock in the process and an ``flock`` on ``<database>-writer`` across
+processes, both of which wake the next writer as soon as the previous one commits. ``BEGIN
+IMMEDIATE`` and the busy timeout remain underneath, for writers outside this queue (an older process,
+the ``sqlite3`` shell).
+
 On PostgreSQL every write transaction first takes one transaction-scoped advisory lock. Writes are
 therefore serial across all API workers, which is what keeps ``date_added`` increasing in commit
 order, so a client paging with ``next`` or ``added_after`` never skips an object committed late.
@@ -12,6 +20,11 @@ order, so a client paging with ``next`` or ``added_after`` never skips an object
 
 from __future__ import annotations
 
+import fcntl
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -62,6 +75,42 @@ def _sqlite_engine(url: str) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("accord_write") else "BEGIN")
 
     return engine
+
+
+class WriterQueue:
+    """Queue of SQLite writers: a thread lock, then an exclusive ``flock`` on a file beside the database."""
+
+    def __init__(self, database: str | None) -> None:
+        self._thread_lock = threading.Lock()
+        self._path = None if database in (None, "", ":memory:") else f"{database}-writer"
+        self._fd: int | None = None
+        self._pid = 0
+
+    def _file(self) -> int | None:
+        if self._path is None:
+            return None
+        if self._fd is None or self._pid != os.getpid():  # a forked worker opens its own description
+            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._pid = os.getpid()
+        return self._fd
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        with self._thread_lock:
+            fd = self._file()
+            if fd is None:
+                yield
+                return
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+def writer_queue(engine: Engine) -> WriterQueue | None:
+    """The queue SQLite writers of this engine wait in; None on PostgreSQL (its advisory lock wakes waiters)."""
+    return WriterQueue(engine.url.database) if is_sqlite(engine) else None
 
 
 def take_write_lock(conn: Connection) -> None:

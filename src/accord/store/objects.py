@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import BigInteger, Connection, String, and_, bindparam, cast, delete, func, or_, select, update
@@ -52,8 +52,10 @@ class NewVersion:
     body: bytes
 
 
-@dataclass(frozen=True, slots=True)
-class StoredVersion:
+class StoredVersion(NamedTuple):
+    """One stored version (a named tuple: a page builds a thousand of them, and a frozen dataclass's
+    ``__init__`` cost more than reading the row)."""
+
     date_added: int
     id: str
     type: str
@@ -257,6 +259,9 @@ class ObjectsMixin:
     def scan(self, collection_id: int, flt: ObjectFilter, after: int | None, limit: int,
              with_body: bool = True) -> list[StoredVersion]:
         """Versions matching ``flt`` with date_added > ``after``, in date_added order."""
+        v = flt.versions
+        if not (flt.ids or flt.types or flt.spec_versions or v.keys) and (v.all or v.first or v.last):
+            return self._walk(collection_id, flt.versions, max(after or -1, flt.added_after or -1), limit, with_body)
         conds = self._where(collection_id, flt)
         # With match[id], "date_added + 0" keeps the planner on the (collection, id, version) index:
         # left to itself, SQLite walks the whole collection in date_added order to avoid a sort.
@@ -265,15 +270,23 @@ class ObjectsMixin:
             conds.append(added > after)
         cols = (*_COLUMNS, objects.c.body) if with_body else _COLUMNS
         stmt = select(*cols).where(and_(*conds)).order_by(added).limit(limit)  # type: ignore[arg-type]
-        seen: dict[tuple[int, int | None, str], Visibility] = {}  # few distinct ones: share them
-        result: list[StoredVersion] = []
-        for r in self.conn.execute(stmt).all():
-            key = (r[5], r[6], r[7])
-            vis = seen.get(key)
-            if vis is None:
-                vis = seen[key] = Visibility(r[5], None if r[6] is None else Tlp(r[6]), _groups_set(r[7]))
-            result.append(StoredVersion(r[0], r[1], r[2], r[3], r[4], vis, r[8] if with_body else b""))
-        return result
+        return _stored(self.conn.execute(stmt).all(), with_body)
+
+    def _walk(self, collection_id: int, versions: VersionFilter, after: int, limit: int,
+              with_body: bool) -> list[StoredVersion]:
+        """The hot path of every full pull: a collection in date_added order, first/last/all versions.
+
+        Its SQL is compiled once per shape and run on the driver's cursor: building SQLAlchemy rows
+        and statement cache keys had cost more per object than SQLite's own work."""
+        sql, names, fixed = _walk_sql(self.conn, versions.first, versions.last, versions.all, with_body)
+        values = {**fixed, "collection": collection_id, "after": after, "limit": limit}
+        cursor = self.conn.connection.cursor()
+        try:
+            cursor.execute(sql, [values[n] for n in names] if names is not None else values)
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+        return _stored(rows, with_body)
 
     def delete_versions(self, collection_id: int, object_id: str, date_addeds: Sequence[int]) -> None:
         """Delete the given versions of one object and mend the first/latest flags of the rest."""
@@ -294,3 +307,40 @@ class ObjectsMixin:
         if collection_id is not None:
             stmt = stmt.where(objects.c.collection_id == collection_id)
         return int(self.conn.execute(stmt).scalar_one())
+
+
+def _stored(rows: Sequence[Any], with_body: bool) -> list[StoredVersion]:
+    seen: dict[tuple[int, int | None, str], Visibility] = {}  # few distinct ones: share them
+    result: list[StoredVersion] = []
+    for r in rows:
+        key = (r[5], r[6], r[7])
+        vis = seen.get(key)
+        if vis is None:
+            vis = seen[key] = Visibility(r[5], None if r[6] is None else Tlp(r[6]), _groups_set(r[7]))
+        result.append(StoredVersion(r[0], r[1], r[2], r[3], r[4], vis, bytes(r[8]) if with_body else b""))
+    return result
+
+
+_WALK_SQL: dict[tuple[str, bool, bool, bool, bool], tuple[str, tuple[str, ...] | None, dict[str, Any]]] = {}
+
+
+def _walk_sql(conn: Connection, first: bool, last: bool, every: bool,
+              with_body: bool) -> tuple[str, tuple[str, ...] | None, dict[str, Any]]:
+    """(SQL, positional parameter names or None for named ones, fixed parameter values) of
+    :meth:`ObjectsMixin._walk`, per dialect."""
+    key = (conn.dialect.name, first, last, every, with_body)
+    found = _WALK_SQL.get(key)
+    if found is None:
+        conds: list[Any] = [objects.c.collection_id == bindparam("collection"),
+                            objects.c.date_added > bindparam("after")]
+        if not every:
+            alternatives = ([objects.c.is_first.is_(True)] if first else []) + (
+                [objects.c.is_latest.is_(True)] if last else [])
+            conds.append(or_(*alternatives))
+        cols = (*_COLUMNS, objects.c.body) if with_body else _COLUMNS
+        compiled = (select(*cols).where(and_(*conds)).order_by(objects.c.date_added)
+                    .limit(bindparam("limit")).compile(dialect=conn.dialect))
+        names = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup is not None else None
+        fixed = {k: v for k, v in compiled.params.items() if k not in ("collection", "after", "limit")}
+        found = _WALK_SQL[key] = (str(compiled), names, fixed)
+    return found

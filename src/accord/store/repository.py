@@ -7,14 +7,14 @@ this package. A write transaction takes the node-wide write lock first (see ``en
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, delete, select
 
 from accord.store.admin import AdminMixin
 from accord.store.audit import AuditMixin
-from accord.store.engine import make_engine, take_write_lock
+from accord.store.engine import make_engine, take_write_lock, writer_queue
 from accord.store.federation import FederationMixin
 from accord.store.objects import ObjectsMixin
 from accord.store.tables import statuses
@@ -41,6 +41,7 @@ class Tx(ObjectsMixin, AdminMixin, AuditMixin, FederationMixin):
 class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._writers = writer_queue(engine)
 
     @classmethod
     def open(cls, url: str) -> Store:
@@ -57,7 +58,7 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[Tx]:
-        with self.engine.connect() as conn:
+        with self._writers.turn() if self._writers else nullcontext(), self.engine.connect() as conn:
             conn.execution_options(accord_write=True)
             with conn.begin():
                 take_write_lock(conn)
