@@ -5,12 +5,15 @@ e.g. ``\\x09``), ``#set_separator``, ``#empty_field``, ``#unset_field``, ``#path
 ``#fields`` and ``#types``; a ``#close`` line ends the file. Values equal to the unset or empty marker
 become nulls.
 
-Records are parsed chunk by chunk with ``pyarrow.csv`` (one parse block per chunk, so one dictionary
-per matched column; only the needed columns are converted; no quoting, since Zeek escapes separators
+Records are parsed chunk by chunk. Tab-separated logs go through the compiled scanner of
+``zeekscan`` (only the needed columns are cut out); it hands back what it does not settle exactly, and
+everything else, to the general path: ``pyarrow.csv`` (one parse block per chunk, so one dictionary per
+matched column; only the needed columns are converted; no quoting, since Zeek escapes separators
 instead of quoting). ``ChunkParser.tokenize`` needs no earlier chunk, so consecutive chunks are parsed
 side by side (``readers``) and ``finish``ed in order. Clean chunks map rows to lines by counting; a
-chunk with any bad line (wrong column count, non-UTF-8 bytes, a bad timestamp) is re-scanned line by
-line to report each one with its number, and its good rows are still matched.
+chunk with any bad line (wrong column count, empty or ``#`` line, non-UTF-8 bytes anywhere in the line,
+a bad timestamp) is re-scanned line by line to report each one with its number, and its good rows are
+still matched.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
-from accord.sensor import sources
+from accord.sensor import sources, zeekscan
 from accord.sensor.errors import InputError
 from accord.sensor.model import FieldSpec, Kind, Role
 from accord.sensor.problems import Problems
@@ -116,12 +119,16 @@ class Parsed:
 
     table: pa.Table
     clean: bool
+    scanned: zeekscan.Scanned | None = None  # settled by the fast scanner (line numbers, bad lines)
 
 
 class ChunkParser:
     """Parses chunks of one Zeek log into record batches of the needed columns."""
 
-    def __init__(self, header: Header, specs: Sequence[FieldSpec], source: str, problems: Problems) -> None:
+    def __init__(
+        self, header: Header, specs: Sequence[FieldSpec], source: str, problems: Problems, *, fast: bool = True
+    ) -> None:
+        """``fast=False`` keeps every block on the general path (the property test compares both)."""
         self.next_line = header.lines + 1
         self.header = header
         self.source = source
@@ -146,10 +153,18 @@ class ChunkParser:
             null_values=[header.unset, header.empty],
             strings_can_be_null=True,
         )
+        fits = fast and zeekscan.Scanner.fits(header.fields, header.separator, self.time_field, self.columns)
+        self._scanner = (
+            zeekscan.Scanner(header.fields, self.columns, match, self.time_field, header.unset, header.empty)
+            if fits
+            else None
+        )
 
     def tokenize(self, data: bytes | memoryview) -> Parsed:
         """The columnar parse of a block of whole lines; needs no earlier block, so blocks can be
-        tokenized in parallel threads (pyarrow releases the GIL) and then ``finish``ed in file order."""
+        tokenized in parallel threads (numba and pyarrow release the GIL) and then ``finish``ed in file order."""
+        if self._scanner is not None and (scanned := self._scanner.scan(data)) is not None:
+            return Parsed(scanned.table, clean=True, scanned=scanned)
         skipped = [0]
 
         def skip(_row: pcsv.InvalidRow) -> str:
@@ -170,7 +185,7 @@ class ChunkParser:
             parse_options=parse,
             convert_options=self._convert,
         )
-        return Parsed(table, clean=not skipped[0] and _utf8_ok(table))
+        return Parsed(table, clean=not skipped[0] and not _odd_lines(data) and zeekscan.utf8_valid(data))
 
     def parse(self, data: bytes | memoryview) -> tuple[pa.Table, np.ndarray]:
         """Record batch of a block of whole lines (the next ones of the file) and the line of each record."""
@@ -180,6 +195,11 @@ class ChunkParser:
         """Line numbers, bad-line reports, timestamps and URLs of a tokenized block (the next of the file)."""
         batch = parsed.table
         lines = self.next_line + np.arange(batch.num_rows, dtype=np.int64)
+        if parsed.scanned is not None:
+            lines = self.next_line + parsed.scanned.row_lines
+            self._report(data, parsed.scanned)
+            self.next_line += parsed.scanned.lines
+            return (_with_url(batch) if "host" in self.columns and "uri" in self.columns else batch), lines
         if not parsed.clean:
             text = bytes(data)
             batch, lines = self._rescan(Chunk(self.next_line, text), batch)
@@ -191,6 +211,23 @@ class ChunkParser:
         if "host" in self.columns and "uri" in self.columns:
             batch = _with_url(batch)
         return batch, lines
+
+    def _report(self, data: bytes | memoryview, scanned: zeekscan.Scanned) -> None:
+        """The scanner's bad lines, reported as ``_rescan`` words them."""
+        width = len(self.header.fields)
+        for bad in scanned.bad:
+            number = self.next_line + bad.index
+            if bad.kind == zeekscan.EMPTY:
+                self.problems.add(self.source, number, "", "empty line")
+            elif bad.kind == zeekscan.HEADER:
+                raw = bytes(data[bad.start : bad.start + 60]).split(b"\n", 1)[0]
+                if not raw.startswith(b"#close"):
+                    self.problems.add(
+                        self.source, number, raw.decode("utf-8", "replace"), "header line inside the records (ignored)"
+                    )
+            else:
+                reason = f"{bad.columns} columns, header has {width}"
+                self.problems.add(self.source, number, reason, "wrong column count")
 
     def _rescan(self, chunk: Chunk, batch: pa.Table) -> tuple[pa.Table, np.ndarray]:
         """Slow path: find the bad lines of a chunk, report them, keep the good rows."""
@@ -207,6 +244,9 @@ class ChunkParser:
                 keep.append(False)
                 continue
             if raw.startswith(b"#"):
+                if raw.count(sep) + 1 == width:  # pyarrow took it for a record
+                    parsed.append(number)
+                    keep.append(False)
                 if not raw.startswith(b"#close"):
                     self.problems.add(
                         self.source,
@@ -251,13 +291,10 @@ class ChunkParser:
         return batch.set_column(index, "ts", seconds)
 
 
-def _utf8_ok(batch: pa.Table) -> bool:
-    try:
-        for column in batch.columns:
-            column.validate(full=True)
-    except pa.ArrowInvalid:
-        return False
-    return True
+def _odd_lines(data: bytes | memoryview) -> bool:
+    """Empty or ``#`` lines, which pyarrow keeps as records when their column count happens to fit."""
+    text = data if isinstance(data, bytes) else bytes(data)
+    return text[:1] in (b"\n", b"#") or b"\n\n" in text or b"\n#" in text
 
 
 def _with_url(batch: pa.Table) -> pa.Table:
