@@ -33,12 +33,13 @@ ALL_SHAREABLE = frozenset({Tlp.CLEAR, Tlp.GREEN, Tlp.AMBER})
 
 
 class Node:
-    def __init__(self, name: str, data_dir: Path) -> None:
+    def __init__(self, name: str, data_dir: Path, admin_key: str = "") -> None:
+        """``admin_key``: for a data directory initialised already (a copy of another node's)."""
         self.name, self.data_dir = name, data_dir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
-        self.admin_key = ""
+        self.admin_key = admin_key
         self._store: Store | None = None
         self.start()
 
@@ -71,6 +72,11 @@ class Node:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=15)
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
 
     def kill9(self) -> None:
         assert self.proc is not None

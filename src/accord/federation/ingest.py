@@ -30,12 +30,13 @@ from accord.domain.errors import InvalidInput
 from accord.domain.model import Principal
 from accord.federation.model import MAX_HOPS, PeerKind
 from accord.federation.runtime import runtime_of
-from accord.federation.signing import PublicKeys, Signature, read_extension, verify_many, without_signature
+from accord.federation.signing import PublicKeys, Signature, Verifier, read_extension, verify_many, without_signature
 from accord.stix.validate import CheckedObject
 from accord.store.objects import AddOutcome, NewVersion
 from accord.store.repository import Store, Tx
 
-PARALLEL_FROM = 256  # signed objects in one envelope from which verification uses every core
+PARALLEL_FROM = 256  # format-1 signatures in one envelope from which verification uses every core
+_verifier = Verifier()  # this process's memory of checked batch roots (bounded)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,20 +61,29 @@ def prepare(store: Store, principal: Principal, checked: Sequence[CheckedObject]
     rt = runtime_of(store)
     if rt is None:
         return None
+    found_all: list[tuple[Signature, int, frozenset[str]] | None | str] = []
+    for c in checked:
+        try:
+            found_all.append(read_extension(c.obj))
+        except InvalidInput as exc:
+            found_all.append(exc.message)
+    # A copy of a version held already (another route, a replay) changes nothing and is not checked
+    # again. Looking for one costs a query by id (a scan of ``objects``: no index leads with id), worth
+    # it only for format-1 signatures (two public-key checks per object); a format-2 copy is verified
+    # cheaply and the store reports it unchanged.
+    single = [c.id for c, f in zip(checked, found_all, strict=True) if isinstance(f, tuple) and not f[0].batched]
     with store.read() as tx:
         peer = tx.peer_of_org(principal.org_id)
         keys = tx.node_keys()
         node_orgs = {p.node_id: p.org_id for p in tx.list_peers() if p.node_id}
-        held = tx.bodies_of([c.id for c in checked]) if peer is not None and peer.kind is PeerKind.NODE else {}
+        held = tx.bodies_of(single) if single and peer is not None and peer.kind is PeerKind.NODE else {}
     from_node = peer is not None and peer.kind is PeerKind.NODE
     via = None if peer is None else peer.id
     decisions: list[Admit | str] = []
     jobs: list[tuple[int, PublicKeys, Signature, dict[str, Any], int, frozenset[str]]] = []
-    for c in checked:
-        try:
-            found = read_extension(c.obj)
-        except InvalidInput as exc:
-            decisions.append(exc.message)
+    for c, found in zip(checked, found_all, strict=True):
+        if isinstance(found, str):
+            decisions.append(found)
             continue
         if found is None:
             if from_node:
@@ -127,20 +137,27 @@ def _exit_with_parent(parent: int) -> None:
 
 
 def _verify_all(jobs: list[tuple[PublicKeys, Signature, dict[str, Any]]]) -> list[bool]:
-    """Verify in this thread, or, for a large envelope (a peer catching up), on every core.
+    """Verify in this thread; format-1 signatures of a large envelope (a peer catching up with objects
+    signed before batches) on every core.
 
-    The signature libraries hold the GIL, so threads do not help; worker processes (spawned once,
-    on first need) do. Small envelopes, the live case, stay in-process: no pickling, no hand-over.
+    Format 2 costs two public-key checks per batch root, remembered by :data:`_verifier`, and per
+    object a canonicalisation, a hash and a path walk: cheaper in this thread than pickled to a
+    worker. Format 1 costs both public-key checks per object; the signature libraries hold the GIL,
+    so threads do not help there, worker processes (spawned once, on first need) do.
     """
     cores = os.cpu_count() or 1
-    if len(jobs) < PARALLEL_FROM or cores < 2:
-        return verify_many(jobs)
+    single = [i for i, (_, sig, _) in enumerate(jobs) if not sig.batched]
+    if len(single) < PARALLEL_FROM or cores < 2:
+        return _verifier.verify_many(jobs)
     if not _pool:
         _pool.append(ProcessPoolExecutor(cores, mp_context=multiprocessing.get_context("spawn"),
                                          initializer=_exit_with_parent, initargs=(os.getpid(),)))
-    size = -(-len(jobs) // cores)
-    parts = _pool[0].map(verify_many, [jobs[i:i + size] for i in range(0, len(jobs), size)])
-    return [ok for part in parts for ok in part]
+    size = -(-len(single) // cores)
+    parts = _pool[0].map(verify_many, [[jobs[i] for i in single[at:at + size]] for at in range(0, len(single), size)])
+    outcome = dict(zip(single, (ok for part in parts for ok in part), strict=True))
+    batch = [i for i in range(len(jobs)) if i not in outcome]
+    outcome.update(zip(batch, _verifier.verify_many([jobs[i] for i in batch]), strict=True))
+    return [outcome[i] for i in range(len(jobs))]
 
 
 def store_versions(tx: Tx, plan: Plan | None, principal: Principal, collection_id: int,

@@ -79,14 +79,18 @@ def select_for_peer(store: Store, rt: Runtime, peer: Peer, after: int, limit: in
 
 
 def sign_originals(store: Store, rt: Runtime, rows: list[Outbound]) -> dict[int, Signature]:
-    """Sign versions this node originated, once: the push loops of several peers may meet the same
-    new version together, so signing is serialised in the process and a row another process signed
-    meanwhile is read back instead of signed again."""
+    """Sign versions this node originated, once, as one batch (one root signature for all of them):
+    the push loops of several peers may meet the same new version together, so signing is
+    serialised in the process and a row another process signed meanwhile is read back instead of
+    signed again."""
     wanted = [r.date_added for r in rows]
     with rt.sign_lock:
         with store.read() as tx:
             known = tx.signatures_of(wanted)
-        fresh = {r.date_added: rt.signer.sign(orjson.loads(r.body)) for r in rows if r.date_added not in known}
+        todo = [r for r in rows if r.date_added not in known]
+        # one Merkle tree over the batch, its root signed once (format 2, see signing)
+        signed = rt.signer.sign_batch([orjson.loads(r.body) for r in todo]) if todo else []
+        fresh = {r.date_added: sig for r, sig in zip(todo, signed, strict=True)}
         if fresh:
             try:
                 with store.write() as wtx:

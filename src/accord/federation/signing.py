@@ -1,10 +1,24 @@
 """Node identity keys and object signatures: Ed25519 plus ML-DSA-65 (FIPS 204), both required.
 
 A hybrid pair keeps objects verifiable if either scheme falls: Ed25519 against today's attackers,
-ML-DSA-65 against a future quantum computer. Both sign the same message: a domain-separation prefix,
-the origin node's identity id and the RFC 8785 (JCS) canonical JSON of the object *without* the
-signature extension, so a receiver re-derives the bytes from any JSON serialisation of the object
-and relaying nodes can carry the signature without touching what it covers.
+ML-DSA-65 against a future quantum computer. What is signed is derived from the origin node's
+identity id and the RFC 8785 (JCS) canonical JSON of the object *without* the signature extension,
+so a receiver re-derives the bytes from any JSON serialisation of the object and relaying nodes can
+carry the signature without touching what it covers. Two formats, both verified:
+
+* **format 2 (batch, what nodes sign now).** A batch of objects is signed at once: each object's
+  leaf is ``SHA-256(0x00 || "accord-signature-v2 leaf\n" || origin || "\n" || JCS(object))``, the
+  leaves form an RFC 9162 Merkle tree (:mod:`accord.federation.merkle`), and both schemes sign
+  ``"accord-signature-v2 root\n" || origin || "\n" || key id || "\n" || size || "\n" || root``.
+  Each object carries both root signatures, its leaf index, the tree size and its audit path, so
+  it verifies alone, relayed through any node. A receiver checks each distinct signed root once
+  (:class:`Verifier`) and per object only canonicalises, hashes and walks the path: two public-key
+  operations per batch instead of per object, which is what makes 5,000 objects/s per core possible.
+* **format 1 (per object, before batches).** Both schemes sign
+  ``"accord-signature-v1\n" || origin || "\n" || JCS(object)``. Objects stored with such a
+  signature keep verifying and are relayed with it unchanged.
+
+The distinct prefixes keep the messages of the two formats, leaves and roots apart.
 
 The signature travels in a STIX 2.1 property extension (STIX 2.1 section 7.3) defined by
 :data:`EXTENSION_DEFINITION`; tools that do not know it ignore it (section 3.2 lets them).
@@ -16,22 +30,29 @@ import base64
 import functools
 import hashlib
 import os
-from collections.abc import Mapping
+import struct
+import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import rfc8785
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization as ser
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.mldsa import MLDSA65PrivateKey, MLDSA65PublicKey
 
 from accord.domain.errors import InvalidInput
+from accord.federation import merkle
+from accord.federation.canonical import canonical
 
 EXTENSION_ID = "extension-definition--a1c07d5e-5f0b-4b7e-9d3c-1a5e0c0f2e51"
 ACCORD_IDENTITY = "identity--8f3d2f38-5f8e-4c0a-9a43-6f1f5b0e7c11"
-_PREFIX = b"accord-signature-v1\n"
+_V1_PREFIX = b"accord-signature-v1\n"
+_LEAF_PREFIX = b"accord-signature-v2 leaf\n"
+_ROOT_PREFIX = b"accord-signature-v2 root\n"
+ED25519_SIZE = 64
+BATCH_FORMAT = 2
 
 EXTENSION_DEFINITION: dict[str, Any] = {
     "type": "extension-definition",
@@ -39,12 +60,15 @@ EXTENSION_DEFINITION: dict[str, Any] = {
     "id": EXTENSION_ID,
     "created_by_ref": ACCORD_IDENTITY,
     "created": "2026-11-27T00:00:00.000Z",
-    "modified": "2026-11-27T00:00:00.000Z",
+    "modified": "2026-11-28T00:00:00.000Z",
     "name": "Accord origin signature",
-    "description": "Hybrid Ed25519 + ML-DSA-65 signature of the object by the node that originated it, over "
-                   "the RFC 8785 canonical JSON of the object without this extension.",
-    "schema": "https://accord.example/extensions/origin-signature/v1 (docs/federation.md)",
-    "version": "1.0.0",
+    "description": "Hybrid Ed25519 + ML-DSA-65 signature by the node that originated the object. Format 2 "
+                   "(format: 2): both sign the RFC 9162 Merkle root of a batch of objects, each leaf "
+                   "covering the RFC 8785 canonical JSON of one object without this extension; the object "
+                   "carries its leaf index (leaf), the tree size (size) and its audit path (path). "
+                   "Format 1 (no format property): both sign the object's canonical JSON itself.",
+    "schema": "https://accord.example/extensions/origin-signature/v2 (docs/federation.md)",
+    "version": "2.0.0",
     "extension_types": ["property-extension"],
 }
 
@@ -67,11 +91,59 @@ def key_id_of(ed25519: bytes, ml_dsa_65: bytes) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class Proof:
+    """Where an object sits in the batch its origin signed (format 2): RFC 9162 leaf index and path."""
+
+    index: int
+    size: int
+    path: tuple[bytes, ...]
+
+
+_PROOF_HEAD = struct.Struct(">BII")  # format, leaf index, tree size
+
+
+@dataclass(frozen=True, slots=True)
 class Signature:
+    """An origin signature, as carried and as kept in table ``provenance`` (columns origin, key_id,
+    ed25519, ml_dsa_65).
+
+    ``ed25519`` is the 64-byte Ed25519 signature for format 1; for format 2 it is the object's
+    :class:`Proof` packed ahead of the signature (:meth:`batch`), so both formats fit the same
+    columns. A 64-byte value is always format 1, a packed proof never is 64 bytes long.
+    """
+
     origin: str
     key_id: str
     ed25519: bytes
     ml_dsa_65: bytes
+
+    @classmethod
+    def batch(cls, origin: str, key_id: str, proof: Proof, ed25519: bytes, ml_dsa_65: bytes) -> Signature:
+        packed = _PROOF_HEAD.pack(BATCH_FORMAT, proof.index, proof.size) + b"".join(proof.path) + ed25519
+        return cls(origin, key_id, packed, ml_dsa_65)
+
+    @property
+    def batched(self) -> bool:
+        """Format 2: the signatures cover a batch root, not the object itself."""
+        return len(self.ed25519) != ED25519_SIZE
+
+    @property
+    def proof(self) -> Proof | None:
+        """The batch proof (format 2), None for format 1; InvalidInput if the packed value is malformed."""
+        raw = self.ed25519
+        if len(raw) == ED25519_SIZE:
+            return None
+        body = len(raw) - _PROOF_HEAD.size - ED25519_SIZE
+        if body < 0 or body % merkle.HASH_SIZE or raw[0] != BATCH_FORMAT:
+            raise InvalidInput("malformed origin signature: neither an Ed25519 signature nor a batch proof")
+        _, index, size = _PROOF_HEAD.unpack_from(raw)
+        at = _PROOF_HEAD.size
+        path = tuple(raw[i:i + merkle.HASH_SIZE] for i in range(at, at + body, merkle.HASH_SIZE))
+        return Proof(index, size, path)
+
+    @property
+    def ed25519_signature(self) -> bytes:
+        return self.ed25519[-ED25519_SIZE:]
 
 
 class Signer:
@@ -84,13 +156,29 @@ class Signer:
         ed_pub, ml_pub = ed.public_key().public_bytes(*raw), ml.public_key().public_bytes(*raw)
         self.public = PublicKeys(key_id_of(ed_pub, ml_pub), ed_pub, ml_pub)
 
-    def sign(self, obj: Mapping[str, Any]) -> Signature:
-        message = signed_message(self.origin, obj)
-        return Signature(self.origin, self.public.key_id, self._ed.sign(message), self._ml.sign(message))
+    def sign_batch(self, objects: Sequence[Mapping[str, Any]]) -> list[Signature]:
+        """One format-2 signature per object, in order: a Merkle tree over all, its root signed once."""
+        leaves = [leaf_of(self.origin, obj) for obj in objects]
+        root, paths = merkle.tree(leaves)
+        message = root_message(self.origin, self.public.key_id, len(leaves), root)
+        ed, ml = self._ed.sign(message), self._ml.sign(message)
+        return [Signature.batch(self.origin, self.public.key_id, Proof(i, len(leaves), tuple(path)), ed, ml)
+                for i, path in enumerate(paths)]
 
 
-def signed_message(origin: str, obj: Mapping[str, Any]) -> bytes:
-    return _PREFIX + origin.encode() + b"\n" + rfc8785.dumps(without_signature(obj))
+def v1_message(origin: str, obj: Mapping[str, Any]) -> bytes:
+    """What format 1 signs: the object's canonical JSON behind a prefix naming its origin."""
+    return _V1_PREFIX + origin.encode() + b"\n" + canonical(without_signature(obj))
+
+
+def leaf_of(origin: str, obj: Mapping[str, Any]) -> bytes:
+    """The object's RFC 9162 leaf hash in a format-2 batch."""
+    return merkle.leaf_hash(_LEAF_PREFIX + origin.encode() + b"\n" + canonical(without_signature(obj)))
+
+
+def root_message(origin: str, key_id: str, size: int, root: bytes) -> bytes:
+    """What format 2 signs: a batch root, with the origin, key and tree size it stands for."""
+    return b"%s%s\n%s\n%d\n%s" % (_ROOT_PREFIX, origin.encode(), key_id.encode(), size, root)
 
 
 def without_signature(obj: Mapping[str, Any]) -> dict[str, Any]:
@@ -111,32 +199,95 @@ def _loaded(keys: PublicKeys) -> tuple[Ed25519PublicKey, MLDSA65PublicKey]:
     return Ed25519PublicKey.from_public_bytes(keys.ed25519), MLDSA65PublicKey.from_public_bytes(keys.ml_dsa_65)
 
 
-def verify(keys: PublicKeys, signature: Signature, obj: Mapping[str, Any]) -> bool:
+def _both_hold(keys: PublicKeys, ed25519: bytes, ml_dsa_65: bytes, message: bytes) -> bool:
     """Both signatures must hold; one valid half is a refusal."""
-    message = signed_message(signature.origin, obj)
     try:
         ed, ml = _loaded(keys)
-        ed.verify(signature.ed25519, message)
-        ml.verify(signature.ml_dsa_65, message)
+        ed.verify(ed25519, message)
+        ml.verify(ml_dsa_65, message)
     except (InvalidSignature, ValueError):
         return False
     return True
 
 
+class Verifier:
+    """Checks origin signatures, each distinct signed batch root once.
+
+    Remembers the outcome of the last ``capacity`` distinct (keys, root message, signatures) it
+    checked, so an envelope of a thousand objects from one batch costs two public-key verifications,
+    and so does the same batch arriving again by another route. The whole signed tuple is the key:
+    an object cannot borrow a verified root with other signature bytes, and a forged root repeated
+    in every object of an envelope is checked (and refused) once.
+    """
+
+    def __init__(self, capacity: int = 4096) -> None:
+        self.capacity = capacity
+        self._known: dict[tuple[PublicKeys, bytes, bytes, bytes], bool] = {}
+        self._lock = threading.Lock()
+        self.root_checks = 0  # public-key verifications of batch roots made (what the cache saves)
+
+    def verify(self, keys: PublicKeys, signature: Signature, obj: Mapping[str, Any]) -> bool:
+        """Whether ``signature`` by ``keys`` covers ``obj`` (either format); False for anything malformed."""
+        try:
+            proof = signature.proof
+            if proof is None:
+                return _both_hold(keys, signature.ed25519, signature.ml_dsa_65, v1_message(signature.origin, obj))
+            root = merkle.root_from_path(leaf_of(signature.origin, obj), proof.index, proof.size, proof.path)
+        except (InvalidInput, ValueError):  # a malformed proof, or an object JCS cannot represent
+            return False
+        if root is None:
+            return False
+        message = root_message(signature.origin, signature.key_id, proof.size, root)
+        known_key = (keys, message, signature.ed25519_signature, signature.ml_dsa_65)
+        known = self._known.get(known_key)
+        if known is None:
+            known = _both_hold(keys, signature.ed25519_signature, signature.ml_dsa_65, message)
+            with self._lock:
+                self.root_checks += 1
+                if len(self._known) >= self.capacity:
+                    del self._known[next(iter(self._known))]
+                self._known[known_key] = known
+        return known
+
+    def verify_many(self, items: Sequence[tuple[PublicKeys, Signature, Mapping[str, Any]]]) -> list[bool]:
+        return [self.verify(k, s, o) for k, s, o in items]
+
+
+def verify(keys: PublicKeys, signature: Signature, obj: Mapping[str, Any]) -> bool:
+    """One object's signature on its own, with no memory of earlier roots."""
+    return Verifier(capacity=1).verify(keys, signature, obj)
+
+
 def verify_many(items: list[tuple[PublicKeys, Signature, dict[str, Any]]]) -> list[bool]:
-    """:func:`verify` over a batch; the unit of work of the verification processes (see ingest)."""
-    return [verify(k, s, o) for k, s, o in items]
+    """:func:`verify` over a batch of format-1 signatures; the unit of work of the verification
+    processes (see ingest), which take only format 1 (format 2 is cheaper in process than pickled)."""
+    return Verifier(capacity=1).verify_many(items)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
 
 
 def extension(signature: Signature, hops: int, covered: frozenset[str] = frozenset()) -> dict[str, Any]:
     """The property-extension body. ``hops`` and ``covered`` (the nodes the sender also pushes the
     object to, so receivers need not relay it there) are routing hints outside what is signed."""
-    ext = {"extension_type": "property-extension", "origin": signature.origin, "key": signature.key_id,
-           "ed25519": base64.b64encode(signature.ed25519).decode(),
-           "ml_dsa_65": base64.b64encode(signature.ml_dsa_65).decode(), "hops": hops}
+    proof = signature.proof
+    ext: dict[str, Any] = {"extension_type": "property-extension", "origin": signature.origin,
+                           "key": signature.key_id}
+    if proof is not None:
+        ext.update({"format": BATCH_FORMAT, "leaf": proof.index, "size": proof.size,
+                    "path": [_b64(h) for h in proof.path]})
+    ext.update({"ed25519": _b64(signature.ed25519_signature), "ml_dsa_65": _b64(signature.ml_dsa_65),
+                "hops": hops})
     if covered:
         ext["covered"] = sorted(covered)
     return ext
+
+
+def _decode(value: Any) -> bytes:
+    if not isinstance(value, str):
+        raise TypeError("expected base64 text")
+    return base64.b64decode(value, validate=True)
 
 
 def read_extension(obj: Mapping[str, Any]) -> tuple[Signature, int, frozenset[str]] | None:
@@ -146,8 +297,27 @@ def read_extension(obj: Mapping[str, Any]) -> tuple[Signature, int, frozenset[st
         return None
     ext = extensions[EXTENSION_ID]
     try:
-        sig = Signature(str(ext["origin"]), str(ext["key"]), base64.b64decode(ext["ed25519"], validate=True),
-                        base64.b64decode(ext["ml_dsa_65"], validate=True))
+        if not isinstance(ext, dict):
+            raise TypeError("not an object")
+        origin, key_id = str(ext["origin"]), str(ext["key"])
+        ed, ml = _decode(ext["ed25519"]), _decode(ext["ml_dsa_65"])
+        if len(ed) != ED25519_SIZE:
+            raise ValueError(f"an Ed25519 signature is {ED25519_SIZE} bytes")
+        form = ext.get("format", 1)
+        if form == BATCH_FORMAT:
+            index, size, path = ext["leaf"], ext["size"], ext["path"]
+            if type(index) is not int or type(size) is not int or not isinstance(path, list):
+                raise TypeError("leaf and size are integers, path a list")
+            if not 0 <= index < size <= merkle.MAX_SIZE or len(path) > 64:
+                raise ValueError("leaf index, tree size or path length out of range")
+            hashes = tuple(_decode(h) for h in path)
+            if any(len(h) != merkle.HASH_SIZE for h in hashes):
+                raise ValueError(f"path hashes are {merkle.HASH_SIZE} bytes")
+            sig = Signature.batch(origin, key_id, Proof(index, size, hashes), ed, ml)
+        elif form == 1:
+            sig = Signature(origin, key_id, ed, ml)
+        else:
+            raise ValueError(f"unknown format {form!r}")
         hops = int(ext.get("hops", 0))
         covered = frozenset(str(n) for n in ext.get("covered", ()))
     except (KeyError, TypeError, ValueError) as exc:
