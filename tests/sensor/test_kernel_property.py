@@ -13,6 +13,7 @@ import pyarrow as pa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from accord.sensor.addresses import parse_ipv4
 from accord.sensor.indicators import compile_indicators
 from accord.sensor.kernel import Matcher
 from accord.sensor.model import FieldSpec, Kind, Role
@@ -97,3 +98,24 @@ def test_kernel_matches_the_reference(case: tuple[list[dict[str, object]], list[
     hits = Matcher(compiled).match_batch(batch, SPECS)
     found = {(row, name, compiled[i].id) for row, name, i in zip(hits.rows, hits.fields, hits.indicators, strict=True)}
     assert found == reference_matches(compiled, SPECS, events)
+
+
+_QUADS = st.one_of(
+    st.ip_addresses(v=4).map(str),
+    st.from_regex(r"\A[0-9]{1,4}(\.[0-9]{0,4}){2,4}\Z"),  # leading zeros, empty or long octets, 3-5 dots
+    st.text(alphabet="0123456789.x:", max_size=16),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), _QUADS), max_size=30), st.integers(0, 3))
+def test_parse_ipv4_agrees_with_ipaddress(texts: list[str | None], skip: int) -> None:
+    """The compiled dotted-quad parser accepts exactly what ``ipaddress.IPv4Address`` does (on a sliced array too)."""
+    array = pa.array([None] * skip + texts, pa.string()).slice(skip)
+    values, ok = parse_ipv4(array)
+    for text, value, good in zip(texts, values.tolist(), ok.tolist(), strict=True):
+        try:
+            expected = int(ipaddress.IPv4Address(text)) if text is not None else None
+        except ValueError:
+            expected = None
+        assert (value if good else None) == expected
