@@ -13,6 +13,7 @@ batch sent twice is harmless.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import time
@@ -30,11 +31,24 @@ from accord.store.repository import Store
 
 TAXII = "application/taxii+json;version=2.1"
 BATCH = 1000
+IN_FLIGHT = 2  # envelopes posted to a peer at once while catching up
 POLL_SECONDS = 1.0
 MAX_BACKOFF = 5.0
 SAVE_SECONDS = 5.0
 RELOAD_SECONDS = 2.0
 log = logging.getLogger("accord.federation")
+
+
+async def _cancel(sent: collections.deque[tuple[Selection, asyncio.Task[str | None] | None]]) -> None:
+    """Drop envelopes in flight (the peer may have stored them: it dedupes when they come again)."""
+    for _, task in sent:
+        if task is not None:
+            task.cancel()
+    for _, task in sent:
+        if task is not None:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+    sent.clear()
 
 
 def auth_headers(credential: str | None) -> dict[str, str]:
@@ -92,10 +106,18 @@ class Pushers:
             tx.update_peer(peer_id, **values)
 
     async def _loop(self, peer_id: int) -> None:
+        """Deliver to one peer for ever: select, post, acknowledge, in log order.
+
+        While catching up, up to :data:`IN_FLIGHT` envelopes are posted at once, each selected while
+        the previous one travels, so the peer parses and verifies one while it writes the other. The
+        cursor moves only over envelopes the peer acknowledged *and* all those before them; on an
+        error every later envelope is dropped and sent again (the peer dedupes by (id, version)).
+        """
         wake = self.rt.waiter()
         backoff = 0.0
-        ahead: asyncio.Task[Selection] | None = None
-        cursor: int | None = None  # persisted after each delivery, and every few seconds otherwise
+        sent: collections.deque[tuple[Selection, asyncio.Task[str | None] | None]] = collections.deque()
+        cursor: int | None = None  # acknowledged; persisted after each delivery, and every few seconds
+        selected = 0  # where the next selection starts: after the last envelope in flight
         saved_at = loaded_at = time.monotonic()
         peer = await run_in_threadpool(self._peer, peer_id)
         recorded_error = None if peer is None else peer.last_error
@@ -107,32 +129,31 @@ class Pushers:
                 if peer is None or not peer.credential:
                     return
                 if cursor is None or cursor < peer.push_cursor:
-                    cursor = peer.push_cursor
-                if ahead is not None:
-                    sel, ahead = await ahead, None
-                else:
-                    sel = await run_in_threadpool(select_for_peer, self.store, self.rt, peer, cursor, BATCH)
-                if sel.last_scanned is None:
+                    cursor = selected = peer.push_cursor
+                while len(sent) < IN_FLIGHT:
+                    sel = await run_in_threadpool(select_for_peer, self.store, self.rt, peer,
+                                                  max(selected, cursor), BATCH)
+                    if sel.last_scanned is None:
+                        break
+                    selected = sel.last_scanned
+                    sent.append((sel, asyncio.create_task(self._post(peer, envelope(sel.bodies)))
+                                 if sel.bodies else None))
+                    if not sel.more:
+                        break
+                if not sent:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(wake.wait(), POLL_SECONDS)
                     continue
-                error = None
-                if sel.bodies:
-                    if sel.more:  # catching up: select the next batch while this one is in flight
-                        ahead = asyncio.create_task(run_in_threadpool(
-                            select_for_peer, self.store, self.rt, peer, sel.last_scanned, BATCH))
-                    error = await self._post(peer, envelope(sel.bodies))
-                    if error is not None and error.startswith("retry:"):
-                        if ahead is not None:
-                            ahead.cancel()
-                            with contextlib.suppress(asyncio.CancelledError, Exception):
-                                await ahead
-                            ahead = None
-                        backoff = min(MAX_BACKOFF, max(0.1, backoff * 2))
-                        recorded_error = error.removeprefix("retry: ")
-                        await run_in_threadpool(self._record, peer.id, last_error=recorded_error)
-                        await asyncio.sleep(backoff)
-                        continue
+                sel, posting = sent.popleft()
+                error = None if posting is None else await posting
+                if error is not None and error.startswith("retry:"):
+                    await _cancel(sent)
+                    selected = cursor
+                    backoff = min(MAX_BACKOFF, max(0.1, backoff * 2))
+                    recorded_error = error.removeprefix("retry: ")
+                    await run_in_threadpool(self._record, peer.id, last_error=recorded_error)
+                    await asyncio.sleep(backoff)
+                    continue
                 backoff = 0.0
                 cursor = sel.last_scanned
                 # versions this peer is not entitled to move the cursor too, but need no write each
@@ -144,8 +165,7 @@ class Pushers:
                     await run_in_threadpool(self._record, peer.id, **values)
                     saved_at, recorded_error = time.monotonic(), error
         finally:
-            if ahead is not None:
-                ahead.cancel()
+            await _cancel(sent)
             self.rt.drop(wake)
 
     async def _post(self, peer: Peer, body: bytes) -> str | None:
