@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -66,27 +68,51 @@ def test_foreign_or_future_metadata_is_refused(
     meta = json.loads((directory / "model.json").read_text())
     (tmp_path / "model.json").write_text(json.dumps({**meta, **change}))
     (tmp_path / "arrays.npz").write_bytes((directory / "arrays.npz").read_bytes())
-    with pytest.raises(ModelFormatError, match="is not an accord-anomaly-model of version 1, 2"):
+    with pytest.raises(ModelFormatError, match="is not an accord-anomaly-model of version 1, 2, 3"):
         load_model(tmp_path)
 
 
-def test_arrays_that_do_not_fit_the_schema_are_refused(saved: tuple[Detector, Path], tmp_path: Path) -> None:
-    _, directory = saved
-    (tmp_path / "model.json").write_text((directory / "model.json").read_text())
-    with np.load(directory / "arrays.npz", allow_pickle=False) as npz:
+def _rewrite_arrays(source: Path, target: Path, change: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+    """Copy a saved model from ``source`` to ``target`` with its arrays passed through ``change``."""
+    if source != target:
+        (target / "model.json").write_text((source / "model.json").read_text())
+    with np.load(source / "arrays.npz", allow_pickle=False) as npz:
         arrays = {k: npz[k] for k in npz.files}
-    np.savez(tmp_path / "arrays.npz", **{**arrays, "mean": arrays["mean"][:-1]})
-    with pytest.raises(ModelFormatError, match="do not fit"):
+    np.savez(target / "arrays.npz", **change(arrays))
+
+
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        (lambda a: {**a, "mean": a["mean"][:-1]}, "do not fit"),
+        (lambda a: {**a, "local": a["local"][:-1]}, "do not fit"),
+        (lambda a: {k: v for k, v in a.items() if k != "local"}, "missing or malformed parts .*local"),
+    ],
+    ids=["mean", "local scales", "no local scales"],
+)
+def test_arrays_that_do_not_fit_the_schema_are_refused(
+    saved: tuple[Detector, Path], tmp_path: Path, change: Callable[[dict[str, Any]], dict[str, Any]], error: str
+) -> None:
+    _rewrite_arrays(saved[1], tmp_path, change)
+    with pytest.raises(ModelFormatError, match=error):
         load_model(tmp_path)
 
 
-def test_a_version_1_model_loads_with_the_unweighted_categories_it_was_trained_with(tmp_path: Path) -> None:
-    v1 = Detector.fit(synthetic(1500, seed=3), DetectorConfig(category_weight=1.0))
-    save_model(v1, tmp_path, {"format": "csv"})
+@pytest.mark.parametrize(
+    ("version", "predates"), [(1, {"category_weight": 1.0, "local_scale": 0.0}), (2, {"local_scale": 0.0})]
+)
+def test_an_older_model_loads_with_the_settings_it_was_trained_with(
+    tmp_path: Path, version: int, predates: dict[str, float]
+) -> None:
+    old = Detector.fit(synthetic(1500, seed=3), DetectorConfig(**predates))  # type: ignore[arg-type]
+    save_model(old, tmp_path, {"format": "csv"})
     meta = json.loads((tmp_path / "model.json").read_text())
-    del meta["config"]["category_weight"]
-    (tmp_path / "model.json").write_text(json.dumps({**meta, "version": 1}))
+    for key in predates:
+        del meta["config"][key]
+    (tmp_path / "model.json").write_text(json.dumps({**meta, "version": version}))
+    _rewrite_arrays(tmp_path, tmp_path, lambda a: {k: v for k, v in a.items() if k != "local"})
     loaded, _ = load_model(tmp_path)
-    assert loaded.config.category_weight == 1.0
+    for key, value in predates.items():
+        assert getattr(loaded.config, key) == value
     flows = synthetic(500, seed=4, attack_share=0.1)
-    np.testing.assert_array_equal(v1.score(flows).score, loaded.score(flows).score)
+    np.testing.assert_array_equal(old.score(flows).score, loaded.score(flows).score)

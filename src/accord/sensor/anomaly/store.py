@@ -22,10 +22,14 @@ from accord.sensor.anomaly.features import Encoder, FeatureSchema
 from accord.sensor.anomaly.flows import FlowTable
 
 FORMAT = "accord-anomaly-model"
-VERSION = 2
-LEGACY_CONFIG: dict[int, dict[str, Any]] = {1: {"category_weight": 1.0}}
+VERSION = 3
+LEGACY_CONFIG: dict[int, dict[str, Any]] = {
+    1: {"category_weight": 1.0, "local_scale": 0.0},
+    2: {"local_scale": 0.0},
+}
 """Per older version, the settings its files predate: a version 1 model had unweighted one-hot
-columns, so it loads and scores exactly as it was trained."""
+columns, versions 1 and 2 no per-prototype scale of the neighbour distance, so they load and score
+exactly as they were trained."""
 META = "model.json"
 ARRAYS = "arrays.npz"
 
@@ -56,6 +60,7 @@ def save_model(detector: Detector, directory: Path, source: Mapping[str, Any]) -
         "mean": detector.mean,
         "basis": detector.basis,
         "prototypes": detector.prototypes,
+        "local": detector.local,
         "baseline_numeric": np.column_stack([base.numeric[c] for c in enc.schema.numeric])
         if enc.schema.numeric
         else np.zeros((len(base), 0)),
@@ -103,6 +108,9 @@ def load_model(directory: Path) -> tuple[Detector, dict[str, Any]]:
             arrays["mean"].astype(np.float32),
             arrays["basis"].astype(np.float32),
             arrays["prototypes"].astype(np.float32),
+            arrays["local"].astype(np.float32)
+            if meta["version"] >= 3
+            else np.ones(len(arrays["prototypes"]), dtype=np.float32),
             np.array(meta["calibration"], dtype=np.float64),
             float(meta["threshold"]),
             baseline,
@@ -120,6 +128,7 @@ def _check_shapes(detector: Detector) -> None:
         detector.mean.shape != (width,)
         or detector.basis.shape[1:] != (width,)
         or detector.prototypes.shape[1:] != (rank,)
+        or detector.local.shape != detector.prototypes.shape[:1]
         or detector.calibration.shape != (4,)
         or len(detector.encoder.center) != len(detector.encoder.schema.numeric)
     ):
