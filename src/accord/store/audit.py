@@ -20,6 +20,7 @@ from accord.store.tables import audit_log
 
 GENESIS = "0" * 64
 _LAST = select(audit_log.c.seq, audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1)
+_APPEND = audit_log.insert()
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +52,7 @@ class AuditMixin:
         seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
         at = now_micros()
         details_json = orjson.dumps(details, option=orjson.OPT_SORT_KEYS)
-        self.conn.execute(audit_log.insert(), {
+        self.conn.execute(_APPEND, {
             "seq": seq, "at": at, "account_id": account_id, "org_id": org_id, "action": action,
             "details": details_json, "prev_hash": prev,
             "hash": record_hash(prev, seq, at, account_id, org_id, action, details_json)})

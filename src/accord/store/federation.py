@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 
 from accord.domain.sharing import Agreement, Visibility
 from accord.domain.tlp import Tlp
@@ -52,6 +52,18 @@ def _peer(r: Any) -> Peer:
                 r.push_cursor, r.pull_cursor, r.last_error, r.last_ok)
 
 
+# Built once (see store/admin.py): these run on every request or every commit.
+_ALL_PEERS = select(peers).order_by(peers.c.id)
+_PEER_OF_ORG = select(peers).where(peers.c.org_id == bindparam("org_id"))
+_NODE_KEYS = select(node_keys)
+_O, _P = objects.c, provenance.c
+_OUTBOUND = (select(_O.date_added, _O.collection_id, _O.id, _O.type, _O.version, _O.owner_org, _O.tlp, _O.groups,
+                    _O.body, _P.origin, _P.key_id, _P.ed25519, _P.ml_dsa_65, _P.hops, _P.via_peer, _P.covered)
+             .select_from(objects.outerjoin(provenance, _P.date_added == _O.date_added))
+             .where(_O.date_added > bindparam("after")).order_by(_O.date_added).limit(bindparam("limit")))
+_OUTBOUND_IN = _OUTBOUND.where(_O.collection_id.in_(bindparam("collections", expanding=True)))
+
+
 class FederationMixin:
     conn: Connection
 
@@ -66,14 +78,14 @@ class FederationMixin:
         return int(result.inserted_primary_key[0])  # type: ignore[index]
 
     def list_peers(self) -> list[Peer]:
-        return [_peer(r) for r in self.conn.execute(select(peers).order_by(peers.c.id))]
+        return [_peer(r) for r in self.conn.execute(_ALL_PEERS)]
 
     def find_peer(self, name: str) -> Peer | None:
         row = self.conn.execute(select(peers).where(peers.c.name == name)).first()
         return None if row is None else _peer(row)
 
     def peer_of_org(self, org_id: int) -> Peer | None:
-        row = self.conn.execute(select(peers).where(peers.c.org_id == org_id)).first()
+        row = self.conn.execute(_PEER_OF_ORG, {"org_id": org_id}).first()
         return None if row is None else _peer(row)
 
     def update_peer(self, peer_id: int, **values: Any) -> None:
@@ -96,7 +108,7 @@ class FederationMixin:
     def node_keys(self) -> dict[str, tuple[str, PublicKeys]]:
         """Every registered key, retired ones too: key id -> (node id, keys)."""
         return {r.key_id: (r.node_id, PublicKeys(r.key_id, r.ed25519, r.ml_dsa_65))
-                for r in self.conn.execute(select(node_keys))}
+                for r in self.conn.execute(_NODE_KEYS)}
 
     # provenance --------------------------------------------------------------------------------
     def add_provenance(self, rows: Sequence[tuple[int, Signature, int, int | None, frozenset[str]]]) -> None:
@@ -118,14 +130,9 @@ class FederationMixin:
 
     def outbound(self, after: int, limit: int, collection_ids: Iterable[int] | None = None) -> list[Outbound]:
         """Versions with date_added > ``after`` in commit order, with their signatures when known."""
-        o, p = objects.c, provenance.c
-        stmt = (select(o.date_added, o.collection_id, o.id, o.type, o.version, o.owner_org, o.tlp, o.groups,
-                       o.body, p.origin, p.key_id, p.ed25519, p.ml_dsa_65, p.hops, p.via_peer, p.covered)
-                .select_from(objects.outerjoin(provenance, p.date_added == o.date_added))
-                .where(o.date_added > after).order_by(o.date_added).limit(limit))
-        if collection_ids is not None:
-            stmt = stmt.where(o.collection_id.in_(list(collection_ids)))
-        return self._rows(stmt)
+        if collection_ids is None:
+            return self._rows(_OUTBOUND, {"after": after, "limit": limit})
+        return self._rows(_OUTBOUND_IN, {"after": after, "limit": limit, "collections": list(collection_ids)})
 
     def latest_of(self, object_ids: Sequence[str]) -> dict[str, Outbound]:
         """The latest stored version of each id (in any collection), with provenance."""
@@ -138,9 +145,9 @@ class FederationMixin:
                 .where(o.id.in_(list(object_ids)), o.is_latest.is_(True)))
         return {r.id: r for r in self._rows(stmt)}
 
-    def _rows(self, stmt: Any) -> list[Outbound]:
+    def _rows(self, stmt: Any, params: dict[str, Any] | None = None) -> list[Outbound]:
         out = []
-        for r in self.conn.execute(stmt):
+        for r in self.conn.execute(stmt, params or {}):
             sig = None if r[9] is None else Signature(r[9], r[10], r[11], r[12])
             vis = Visibility(r[5], None if r[6] is None else Tlp(r[6]), _ints(r[7]))
             out.append(Outbound(r[0], r[1], r[2], r[3], r[4], vis, r[8], sig, r[13] or 0, r[14],

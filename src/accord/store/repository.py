@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, delete, select
+from sqlalchemy import Connection, Engine, bindparam, delete, select
 
 from accord.store.admin import AdminMixin
 from accord.store.audit import AuditMixin
@@ -19,19 +19,22 @@ from accord.store.federation import FederationMixin
 from accord.store.objects import ObjectsMixin
 from accord.store.tables import statuses
 
+_SAVE_STATUS = statuses.insert()
+_GET_STATUS = select(statuses.c.api_root_id, statuses.c.org_id, statuses.c.body).where(
+    statuses.c.id == bindparam("id"))
+
 
 class Tx(ObjectsMixin, AdminMixin, AuditMixin, FederationMixin):
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     def save_status(self, status_id: str, api_root_id: int, org_id: int, created: int, body: bytes) -> None:
-        self.conn.execute(statuses.insert(), {"id": status_id, "api_root_id": api_root_id, "org_id": org_id,
+        self.conn.execute(_SAVE_STATUS, {"id": status_id, "api_root_id": api_root_id, "org_id": org_id,
                                               "created": created, "body": body})
 
     def get_status(self, status_id: str) -> tuple[int, int, bytes] | None:
         """(api root id, org id, body) of a status resource."""
-        row = self.conn.execute(select(statuses.c.api_root_id, statuses.c.org_id, statuses.c.body)
-                                .where(statuses.c.id == status_id)).first()
+        row = self.conn.execute(_GET_STATUS, {"id": status_id}).first()
         return None if row is None else (row[0], row[1], row[2])
 
     def prune_statuses(self, created_before: int) -> int:
