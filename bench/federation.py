@@ -156,7 +156,7 @@ def _load_part(data_dir: str, first: int, count: int) -> None:
 
 
 def _sign_part(data_dir: str, part: int, parts: int, form: int) -> None:
-    """Sign the preloaded versions whose date_added falls in this part, as their first push would
+    """Sign this part of the preloaded versions (every ``parts``-th run of ``BATCH``), as their first push would
     (the node signs what it originates when it first leaves, a batch per envelope of up to
     ``push.BATCH``); ``form`` 1 signs each object alone instead, as nodes did before batches. Not
     part of the catch-up time."""
@@ -169,11 +169,12 @@ def _sign_part(data_dir: str, part: int, parts: int, form: int) -> None:
     after = 0
     while True:
         with store.read() as tx:
-            rows = tx.outbound(after, 2 * BATCH)
+            rows = tx.outbound(after, parts * BATCH)
         if not rows:
             break
         after = rows[-1].date_added
-        mine = [r for r in rows if r.signature is None and r.date_added % parts == part]
+        # contiguous runs of BATCH rows, as the first push signs them
+        mine = [r for r in rows[part * BATCH:(part + 1) * BATCH] if r.signature is None]
         bodies = [json.loads(r.body) for r in mine]
         sigs = [legacy.sign(b) for b in bodies] if form == 1 else rt.signer.sign_batch(bodies) if bodies else []
         with store.write() as tx:

@@ -107,6 +107,15 @@ def test_each_object_of_a_batch_verifies_alone_after_reserialisation_and_relayin
     assert (ext["format"], ext["leaf"], ext["size"], len(ext["path"])) == (2, 3, 5, 3)
 
 
+def test_leaves_are_salted_so_paths_tell_nothing_of_siblings(tmp_path: Path) -> None:
+    """The same objects signed twice give other leaf hashes: a sibling hash cannot be confirmed by guessing."""
+    signer = load_or_create(tmp_path, ORIGIN)
+    objects = [indicator(1), indicator(2)]
+    first, second = signer.sign_batch(objects), signer.sign_batch(objects)
+    assert first[0].proof is not None and second[0].proof is not None
+    assert first[0].proof.path != second[0].proof.path and first[0].proof.salt != second[0].proof.salt
+
+
 def test_a_batch_of_one_has_an_empty_path(tmp_path: Path) -> None:
     carried, public = _batch(tmp_path, 1)
     assert carried[0]["extensions"][EXTENSION_ID]["path"] == [] and _check(public, carried[0])
@@ -121,6 +130,8 @@ def _tamper(carried: list[dict[str, Any]], change: str, tmp_path: Path) -> dict[
         first = bytearray(base64.b64decode(ext["path"][0]))
         first[0] ^= 1
         ext["path"][0] = base64.b64encode(bytes(first)).decode()
+    elif change == "salt":
+        ext["salt"] = carried[1]["extensions"][EXTENSION_ID]["salt"]
     elif change == "swapped leaf index":
         ext["leaf"] = 3
     elif change == "size":
@@ -140,7 +151,7 @@ def _tamper(carried: list[dict[str, Any]], change: str, tmp_path: Path) -> dict[
     return obj
 
 
-@pytest.mark.parametrize("change", ["object", "path", "swapped leaf index", "size", "another object's path",
+@pytest.mark.parametrize("change", ["object", "salt", "path", "swapped leaf index", "size", "another object's path",
                                     "origin", "ed25519", "ml_dsa_65", "forged root"])
 def test_any_change_breaks_a_batch_signature(tmp_path: Path, change: str) -> None:
     carried, public = _batch(tmp_path / "origin")
@@ -165,7 +176,8 @@ def test_each_distinct_root_is_checked_once(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("field,value", [("leaf", 5), ("leaf", -1), ("leaf", "0"), ("size", 0), ("format", 3),
-                                         ("path", ["AAAA"]), ("path", "x"), ("ed25519", "AAAA"), ("ml_dsa_65", 7)])
+                                         ("path", ["AAAA"]), ("path", "x"), ("ed25519", "AAAA"), ("ml_dsa_65", 7),
+                                         ("salt", "AAAA"), ("salt", None)])
 def test_malformed_extensions_are_clear_errors(tmp_path: Path, field: str, value: Any) -> None:
     carried, _ = _batch(tmp_path)
     carried[0]["extensions"][EXTENSION_ID][field] = value
@@ -174,9 +186,10 @@ def test_malformed_extensions_are_clear_errors(tmp_path: Path, field: str, value
 
 
 def test_a_packed_proof_round_trips_and_is_never_a_bare_signature() -> None:
-    sig = Signature.batch(ORIGIN, "k", Proof(3, 7, (b"\x01" * 32, b"\x02" * 32)), b"e" * 64, b"m")
-    assert sig.batched and sig.proof == Proof(3, 7, (b"\x01" * 32, b"\x02" * 32)) and sig.ed25519_signature == b"e" * 64
-    assert Signature.batch(ORIGIN, "k", Proof(0, 1, ()), b"e" * 64, b"m").proof == Proof(0, 1, ())
+    proof = Proof(b"s" * 16, 3, 7, (b"\x01" * 32, b"\x02" * 32))
+    sig = Signature.batch(ORIGIN, "k", proof, b"e" * 64, b"m")
+    assert sig.batched and sig.proof == proof and sig.ed25519_signature == b"e" * 64
+    assert Signature.batch(ORIGIN, "k", Proof(b"s" * 16, 0, 1, ()), b"e" * 64, b"m").proof == Proof(b"s" * 16, 0, 1, ())
     with pytest.raises(InvalidInput):
         _ = Signature(ORIGIN, "k", b"\x02" + b"e" * 70, b"m").proof
 

@@ -7,10 +7,11 @@ so a receiver re-derives the bytes from any JSON serialisation of the object and
 carry the signature without touching what it covers. Two formats, both verified:
 
 * **format 2 (batch, what nodes sign now).** A batch of objects is signed at once: each object's
-  leaf is ``SHA-256(0x00 || "accord-signature-v2 leaf\n" || origin || "\n" || JCS(object))``, the
-  leaves form an RFC 9162 Merkle tree (:mod:`accord.federation.merkle`), and both schemes sign
+  leaf is ``SHA-256(0x00 || "accord-signature-v2 leaf\n" || origin || "\n" || salt || JCS(object))``
+  with 16 random bytes of salt per leaf (see :class:`Proof`); the leaves form an RFC 9162 Merkle
+  tree (:mod:`accord.federation.merkle`), and both schemes sign
   ``"accord-signature-v2 root\n" || origin || "\n" || key id || "\n" || size || "\n" || root``.
-  Each object carries both root signatures, its leaf index, the tree size and its audit path, so
+  Each object carries both root signatures, its salt, leaf index, tree size and audit path, so
   it verifies alone, relayed through any node. A receiver checks each distinct signed root once
   (:class:`Verifier`) and per object only canonicalises, hashes and walks the path: two public-key
   operations per batch instead of per object, which is what makes 5,000 objects/s per core possible.
@@ -65,8 +66,9 @@ EXTENSION_DEFINITION: dict[str, Any] = {
     "name": "Accord origin signature",
     "description": "Hybrid Ed25519 + ML-DSA-65 signature by the node that originated the object. Format 2 "
                    "(format: 2): both sign the RFC 9162 Merkle root of a batch of objects, each leaf "
-                   "covering the RFC 8785 canonical JSON of one object without this extension; the object "
-                   "carries its leaf index (leaf), the tree size (size) and its audit path (path). "
+                   "covering a random salt (salt) and the RFC 8785 canonical JSON of one object without "
+                   "this extension; the object carries its salt, leaf index (leaf), the tree size (size) "
+                   "and its audit path (path). "
                    "Format 1 (no format property): both sign the object's canonical JSON itself.",
     "schema": "https://accord.example/extensions/origin-signature/v2 (docs/federation.md)",
     "version": "2.0.0",
@@ -93,14 +95,23 @@ def key_id_of(ed25519: bytes, ml_dsa_65: bytes) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Proof:
-    """Where an object sits in the batch its origin signed (format 2): RFC 9162 leaf index and path."""
+    """Where an object sits in the batch its origin signed (format 2): its leaf's random salt, and the
+    RFC 9162 leaf index, tree size and audit path.
 
+    The salt keeps the path from telling anything about the other objects of the batch: a peer
+    receives sibling hashes of objects it may not be entitled to (say a TLP:RED indicator signed in
+    the same batch for a named recipient), and without a secret salt a hash of a guessable object
+    (a known id and a pattern over 2**32 addresses) could be confirmed by trying every guess.
+    """
+
+    salt: bytes
     index: int
     size: int
     path: tuple[bytes, ...]
 
 
-_PROOF_HEAD = struct.Struct(">BII")  # format, leaf index, tree size
+SALT_SIZE = 16
+_PROOF_HEAD = struct.Struct(">BII16s")  # format, leaf index, tree size, salt
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +131,8 @@ class Signature:
 
     @classmethod
     def batch(cls, origin: str, key_id: str, proof: Proof, ed25519: bytes, ml_dsa_65: bytes) -> Signature:
-        packed = _PROOF_HEAD.pack(BATCH_FORMAT, proof.index, proof.size) + b"".join(proof.path) + ed25519
+        head = _PROOF_HEAD.pack(BATCH_FORMAT, proof.index, proof.size, proof.salt)
+        packed = head + b"".join(proof.path) + ed25519
         return cls(origin, key_id, packed, ml_dsa_65)
 
     @property
@@ -137,10 +149,10 @@ class Signature:
         body = len(raw) - _PROOF_HEAD.size - ED25519_SIZE
         if body < 0 or body % merkle.HASH_SIZE or raw[0] != BATCH_FORMAT:
             raise InvalidInput("malformed origin signature: neither an Ed25519 signature nor a batch proof")
-        _, index, size = _PROOF_HEAD.unpack_from(raw)
+        _, index, size, salt = _PROOF_HEAD.unpack_from(raw)
         at = _PROOF_HEAD.size
         path = tuple(raw[i:i + merkle.HASH_SIZE] for i in range(at, at + body, merkle.HASH_SIZE))
-        return Proof(index, size, path)
+        return Proof(salt, index, size, path)
 
     @property
     def ed25519_signature(self) -> bytes:
@@ -159,12 +171,13 @@ class Signer:
 
     def sign_batch(self, objects: Sequence[Mapping[str, Any]]) -> list[Signature]:
         """One format-2 signature per object, in order: a Merkle tree over all, its root signed once."""
-        leaves = [leaf_of(self.origin, obj) for obj in objects]
+        salts = [os.urandom(SALT_SIZE) for _ in objects]
+        leaves = [leaf_of(self.origin, salt, obj) for salt, obj in zip(salts, objects, strict=True)]
         root, paths = merkle.tree(leaves)
         message = root_message(self.origin, self.public.key_id, len(leaves), root)
         ed, ml = self._ed.sign(message), self._ml.sign(message)
-        return [Signature.batch(self.origin, self.public.key_id, Proof(i, len(leaves), tuple(path)), ed, ml)
-                for i, path in enumerate(paths)]
+        return [Signature.batch(self.origin, self.public.key_id, Proof(salt, i, len(leaves), tuple(path)), ed, ml)
+                for i, (salt, path) in enumerate(zip(salts, paths, strict=True))]
 
 
 def v1_message(origin: str, obj: Mapping[str, Any]) -> bytes:
@@ -172,9 +185,9 @@ def v1_message(origin: str, obj: Mapping[str, Any]) -> bytes:
     return _V1_PREFIX + origin.encode() + b"\n" + canonical(without_signature(obj))
 
 
-def leaf_of(origin: str, obj: Mapping[str, Any]) -> bytes:
+def leaf_of(origin: str, salt: bytes, obj: Mapping[str, Any]) -> bytes:
     """The object's RFC 9162 leaf hash in a format-2 batch."""
-    return merkle.leaf_hash(_LEAF_PREFIX + origin.encode() + b"\n" + canonical(without_signature(obj)))
+    return merkle.leaf_hash(_LEAF_PREFIX + origin.encode() + b"\n" + salt + canonical(without_signature(obj)))
 
 
 def root_message(origin: str, key_id: str, size: int, root: bytes) -> bytes:
@@ -233,7 +246,8 @@ class Verifier:
             proof = signature.proof
             if proof is None:
                 return _both_hold(keys, signature.ed25519, signature.ml_dsa_65, v1_message(signature.origin, obj))
-            root = merkle.root_from_path(leaf_of(signature.origin, obj), proof.index, proof.size, proof.path)
+            leaf = leaf_of(signature.origin, proof.salt, obj)
+            root = merkle.root_from_path(leaf, proof.index, proof.size, proof.path)
         except (InvalidInput, ValueError):  # a malformed proof, or an object JCS cannot represent
             return False
         if root is None:
@@ -307,7 +321,7 @@ def extension(signature: Signature, hops: int, covered: frozenset[str] = frozens
     ext: dict[str, Any] = {"extension_type": "property-extension", "origin": signature.origin,
                            "key": signature.key_id}
     if proof is not None:
-        ext.update({"format": BATCH_FORMAT, "leaf": proof.index, "size": proof.size,
+        ext.update({"format": BATCH_FORMAT, "salt": _b64(proof.salt), "leaf": proof.index, "size": proof.size,
                     "path": [_b64(h) for h in proof.path]})
     ext.update({"ed25519": _b64(signature.ed25519_signature), "ml_dsa_65": _sent_ml.encode(signature.ml_dsa_65),
                 "hops": hops})
@@ -342,10 +356,10 @@ def read_extension(obj: Mapping[str, Any]) -> tuple[Signature, int, frozenset[st
                 raise TypeError("leaf and size are integers, path a list")
             if not 0 <= index < size <= merkle.MAX_SIZE or len(path) > 64:
                 raise ValueError("leaf index, tree size or path length out of range")
-            hashes = tuple(_decode(h) for h in path)
-            if any(len(h) != merkle.HASH_SIZE for h in hashes):
-                raise ValueError(f"path hashes are {merkle.HASH_SIZE} bytes")
-            sig = Signature.batch(origin, key_id, Proof(index, size, hashes), ed, ml)
+            hashes, salt = tuple(_decode(h) for h in path), _decode(ext["salt"])
+            if any(len(h) != merkle.HASH_SIZE for h in hashes) or len(salt) != SALT_SIZE:
+                raise ValueError(f"path hashes are {merkle.HASH_SIZE} bytes, the salt {SALT_SIZE}")
+            sig = Signature.batch(origin, key_id, Proof(salt, index, size, hashes), ed, ml)
         elif form == 1:
             sig = Signature(origin, key_id, ed, ml)
         else:
