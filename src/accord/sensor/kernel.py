@@ -6,9 +6,10 @@ pyarrow, numpy and the compiled tables, which pickle.
 Why it works on *distinct values*: a log column repeats the same few hosts and domains over and over.
 Each column is dictionary-encoded (by the CSV reader in its parse threads, or here), the dictionary of
 distinct values is matched, and hits are mapped back to rows with one numpy gather. Exact values and CIDR
-ranges live in one sorted interval table (``addresses.py``) searched with ``numpy.searchsorted``;
-domains, URLs, hashes and e-mail addresses in Python dicts, which unlike ``pyarrow.compute.is_in`` keep
-their hash table between batches (``is_in`` rebuilds its value set on every call: 0.3 s for 1M values).
+ranges live in one sorted interval table (``addresses.py``); domains, URLs, hashes and e-mail addresses
+in Python dicts, which unlike ``pyarrow.compute.is_in`` keep their hash table between batches (``is_in``
+rebuilds its value set on every call: 0.3 s for 1M values). Domain names are first hashed in bulk with
+their parent domains (``domains.py``), so only the few that may hit reach the dicts.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import pyarrow.compute as pc
 
 from accord.sensor import normalize
 from accord.sensor.addresses import AddressTable, parse_ipv4
+from accord.sensor.domains import DomainFilter
 from accord.sensor.indicators import CompiledIndicator
 from accord.sensor.model import MATCHABLE, FieldSpec, Kind, Role
 
@@ -72,6 +74,7 @@ class Matcher:
         self._owner = np.asarray(owners, dtype=np.int64)
         self._role = np.asarray(roles, dtype=np.int8)
         self._addresses = AddressTable(networks)
+        self._domains = DomainFilter(self._text[Kind.DOMAIN])
         # Answers for names already seen: the same hosts recur in every block of a log.
         self._memo: dict[Kind, dict[str, list[int]]] = {}
 
@@ -106,6 +109,13 @@ class Matcher:
                         found[pos] = targets
             return found
         if not self._text[kind]:
+            return found
+        if kind is Kind.DOMAIN:  # hashed in bulk; only the few names that may hit are looked up exactly
+            positions = self._domains.candidates(values)
+            texts = values.take(pa.array(positions)).to_pylist() if len(positions) else []
+            for pos, text in zip(positions.tolist(), texts, strict=True):
+                if targets := self._targets_of_text(kind, text):
+                    found[pos] = targets
             return found
         memo = self._memo.setdefault(kind, {})
         for pos, text in enumerate(values.to_pylist()):
