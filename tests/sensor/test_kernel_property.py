@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import ipaddress
 
+import numpy as np
 import pyarrow as pa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from accord.sensor import addresses, compiled
 from accord.sensor.addresses import parse_ipv4
 from accord.sensor.indicators import compile_indicators
 from accord.sensor.kernel import Matcher
@@ -110,12 +112,38 @@ _QUADS = st.one_of(
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.one_of(st.none(), _QUADS), max_size=30), st.integers(0, 3))
 def test_parse_ipv4_agrees_with_ipaddress(texts: list[str | None], skip: int) -> None:
-    """The compiled dotted-quad parser accepts exactly what ``ipaddress.IPv4Address`` does (on a sliced array too)."""
+    """Both dotted-quad parsers accept exactly what ``ipaddress.IPv4Address`` does (on a sliced array too)."""
     array = pa.array([None] * skip + texts, pa.string()).slice(skip)
     values, ok = parse_ipv4(array)
+    _, offsets, data = array.buffers()
+    if data is not None and data.size:
+        bounds = np.frombuffer(offsets, dtype=np.int32, count=len(texts) + 1, offset=skip * 4)
+        raw = np.frombuffer(data, dtype=np.uint8)
+        numpy_values, numpy_ok = addresses._dotted_quads(bounds, raw)
+        compiled_values, compiled_ok = compiled.dotted_quads(bounds, raw)
+        assert numpy_ok.tolist() == compiled_ok.tolist() == ok.tolist()  # a null is an empty string: refused
+        assert values[ok].tolist() == numpy_values[ok].tolist() == compiled_values[ok].tolist()
     for text, value, good in zip(texts, values.tolist(), ok.tolist(), strict=True):
         try:
             expected = int(ipaddress.IPv4Address(text)) if text is not None else None
         except ValueError:
             expected = None
         assert (value if good else None) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(networks(), max_size=8), st.lists(st.integers(0, 2**32 - 1), min_size=1, max_size=40))
+def test_compiled_and_numpy_ipv4_lookups_agree(
+    nets: list[ipaddress.IPv4Network | ipaddress.IPv6Network], probes: list[int]
+) -> None:
+    """The compiled /16-indexed search and numpy's whole-table search give the same innermost block."""
+    entries = [(4, int(n.network_address), int(n.broadcast_address), i) for i, n in enumerate(nets) if n.version == 4]
+    probes += [e for _, first, last, _ in entries for e in (first - 1, first, last, last + 1) if 0 <= e < 2**32]
+    table = addresses.AddressTable(entries)._v4
+    values = np.asarray(probes, dtype=np.uint64)
+    if not len(table.starts):
+        return
+    assert (
+        addresses._innermost(table.starts, table.owners, values).tolist()
+        == compiled.innermost(table.starts, table.owners, table.index, values).tolist()
+    )

@@ -7,7 +7,8 @@ IPv4) followed, only for the few hits, by a walk up the parent chain to collect 
 range holds the address. An exact address is simply a /32 (or /128) block.
 
 IPv4 text is parsed to integers in bulk (``parse_ipv4``) on the distinct values of a batch and looked up
-by a compiled binary search within the address's /16 (numba); IPv6 and anything unusual go through
+by binary search: numpy's over the whole table, or, in runs that loaded the compiled loops
+(``compiled``), a compiled search within the address's /16. IPv6 and anything unusual go through
 ``ipaddress``, which is slower but rare in telemetry.
 """
 
@@ -15,12 +16,13 @@ from __future__ import annotations
 
 import bisect
 import ipaddress
+import sys
 from collections.abc import Iterable
+from types import ModuleType
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-from numba import njit
 
 from accord.sensor import normalize
 
@@ -95,8 +97,11 @@ class _Laminar:
         """Innermost node for each address (-1: no block covers it); IPv4 tables only."""
         if not len(self.starts):
             return np.full(len(values), -1, dtype=np.int64)
-        result: npt.NDArray[np.int64] = _innermost(self.starts, self.owners, self.index, values)
-        return result
+        loops = _compiled()
+        if loops is not None:
+            result: npt.NDArray[np.int64] = loops.innermost(self.starts, self.owners, self.index, values)
+            return result
+        return _innermost(np.asarray(self.starts, dtype=np.uint64), self.owners, values)
 
     def node_of(self, value: int) -> int:
         if isinstance(self.starts, list):
@@ -140,78 +145,73 @@ class AddressTable:
         return family.chain(family.node_of(int(addr)))
 
 
-@njit(nogil=True, cache=True)
-def _innermost(starts, owners, index, values):  # type: ignore[no-untyped-def]  # noqa: ANN001, ANN202 - numba
-    """For each IPv4 integer, the owner of the last segment starting at or before it (-1: none)."""
-    out = np.empty(values.size, np.int64)
-    for r in range(values.size):
-        value = values[r]
-        block = np.int64(value >> np.uint64(16))
-        low = index[block]
-        high = index[block + 1]
-        while low < high:  # the first segment of this /16 that starts after the value
-            middle = (low + high) >> 1
-            if starts[middle] <= value:
-                low = middle + 1
-            else:
-                high = middle
-        out[r] = owners[low - 1] if low > 0 else -1
-    return out
-
-
-@njit(nogil=True, cache=True)
-def _dotted_quads(offsets, data):  # type: ignore[no-untyped-def]  # noqa: ANN001, ANN202 - numba
-    """Strict dotted quads to integers: four 1-3 digit octets up to 255, no leading zeros."""
-    n = offsets.size - 1
-    out = np.zeros(n, np.uint64)
-    ok = np.zeros(n, np.bool_)
-    for r in range(n):
-        start = offsets[r]
-        end = offsets[r + 1]
-        if end - start < 7 or end - start > _WIDTH:
-            continue
-        value = 0
-        octet = 0
-        digits = 0
-        dots = 0
-        good = True
-        for k in range(start, end):
-            c = data[k]
-            if c == 46:
-                good = digits > 0
-                value = (value << 8) | octet
-                octet = 0
-                digits = 0
-                dots += 1
-            elif 48 <= c <= 57:
-                good = not (digits and octet == 0)
-                octet = octet * 10 + (c - 48)
-                digits += 1
-                good = good and octet <= 255
-            else:
-                good = False
-            if not good:
-                break
-        if good and digits and dots == 3:
-            out[r] = np.uint64((value << 8) | octet)
-            ok[r] = True
-    return out, ok
-
-
 def parse_ipv4(strings: pa.Array) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.bool_]]:
     """Dotted quads to integers in bulk, straight from the Arrow buffers; the mask says which strings
     were strict dotted quads (no empty octets, octets over 255 or leading zeros, like
-    ``ipaddress.IPv4Address``)."""
+    ``ipaddress.IPv4Address``). Compiled when this process has loaded ``compiled``, numpy otherwise."""
     arr = strings.cast(pa.string()) if strings.type != pa.string() else strings
     n = len(arr)
     validity, offsets_buf, data_buf = arr.buffers()
     if n == 0 or data_buf is None or data_buf.size == 0:
         return np.zeros(n, dtype=np.uint64), np.zeros(n, dtype=bool)
     offsets = np.frombuffer(offsets_buf, dtype=np.int32, count=n + 1, offset=arr.offset * 4)
-    value, ok = _dotted_quads(offsets, np.frombuffer(data_buf, dtype=np.uint8))
+    data = np.frombuffer(data_buf, dtype=np.uint8)
+    loops = _compiled()
+    value, ok = loops.dotted_quads(offsets, data) if loops is not None else _dotted_quads(offsets, data)
     if validity is not None:
         ok &= np.asarray(arr.is_valid())
     return value, ok
+
+
+def _compiled() -> ModuleType | None:
+    """The compiled loops when a run large enough to earn back numba's start-up loaded them (``compiled``)."""
+    return sys.modules.get("accord.sensor.compiled")
+
+
+def _innermost(
+    starts: npt.NDArray[np.uint64], owners: npt.NDArray[np.int64], values: npt.NDArray[np.uint64]
+) -> npt.NDArray[np.int64]:
+    """numpy's lookup: sorted keys let its binary search start from the previous answer, so the table is
+    walked in order instead of hit at random (twice as fast on a table of a million segments)."""
+    order = np.argsort(values)
+    position = np.empty(len(values), dtype=np.int64)
+    position[order] = np.searchsorted(starts, values[order], side="right")
+    position -= 1
+    return np.where(position >= 0, owners[np.maximum(position, 0)], -1)
+
+
+def _dotted_quads(
+    offsets32: npt.NDArray[np.int32], data: npt.NDArray[np.uint8]
+) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.bool_]]:
+    """numpy's dotted-quad parse: a (15, n) byte matrix folded column by column (Horner's rule per octet)."""
+    offsets = offsets32.astype(np.int64)
+    n = len(offsets) - 1
+    lengths = offsets[1:] - offsets[:-1]
+    columns = np.arange(_WIDTH, dtype=np.int64)[:, None]
+    present = columns < lengths[None, :]
+    chars = data[np.minimum(offsets[None, :-1] + columns, data.size - 1)]
+    value = np.zeros(n, dtype=np.uint64)
+    octet = np.zeros(n, dtype=np.uint64)
+    digits = np.zeros(n, dtype=np.int8)
+    dots = np.zeros(n, dtype=np.int8)
+    bad = (lengths < 7) | (lengths > _WIDTH)
+    for j in range(_WIDTH):
+        c = chars[j]
+        act = present[j]
+        is_digit = act & (c >= 48) & (c <= 57)
+        is_dot = act & (c == 46)
+        bad |= act & ~is_digit & ~is_dot
+        bad |= is_dot & (digits == 0)
+        bad |= is_digit & (digits >= 1) & (octet == 0)
+        octet = np.where(is_digit, octet * 10 + (c.astype(np.uint64) - 48), octet)
+        digits = np.where(is_digit, digits + 1, digits)
+        bad |= octet > 255
+        value = np.where(is_dot, (value << np.uint64(8)) | octet, value)
+        octet = np.where(is_dot, 0, octet)
+        digits = np.where(is_dot, 0, digits)
+        dots += is_dot
+    bad |= (digits == 0) | (dots != 3)
+    return (value << np.uint64(8)) | octet, ~bad
 
 
 def is_internal(text: str) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import math
+import os
 import queue
 import threading
 import time
@@ -158,13 +159,16 @@ def run(
     started = time.perf_counter()
     job = Run(matcher, emit, benign)
     files = sources.expand(list(names))
+    # Many medium files earn back the compiled loops' start-up together (``readers.COMPILED_FROM``).
+    size = sum(os.path.getsize(name) for name in files if sources.is_plain_file(name))
+    compiled = size >= readers.COMPILED_FROM
     # A large matcher is millions of long-lived objects; frozen, the cyclic garbage collector stops
     # rescanning them whenever the run allocates.
     gc.freeze()
     try:
         for name in files:
             job.summary.files += 1
-            stream = readers.read(name, fmt, mapping, job.summary.problems, follow)
+            stream = readers.read(name, fmt, mapping, job.summary.problems, follow, compiled)
             for batch in prefetch(stream):
                 job.batch(batch)
                 if progress is not None:

@@ -26,6 +26,9 @@ from accord.sensor.model import FieldSpec, Kind, Role
 from accord.sensor.problems import Problems
 
 FORMATS = ("auto", "zeek", "zeek-json", "eve", "csv", "jsonl")
+# Input from which a run loads the compiled loops (``compiled``, numba): their start-up (0.55-0.7 CPU-s)
+# is earned back at about 2.6 ms per MB of Zeek log (docs/sensor.md, "Compilation").
+COMPILED_FROM = 256 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,14 +92,17 @@ def _zeek(
     mapping: Sequence[FieldSpec],
     problems: Problems,
     mode: sources.Follow | None,
+    compiled: bool | None,
 ) -> Iterator[LogBatch]:
     header_lines: list[bytes] = []
     while stream.peek(1)[:1] == b"#":
         header_lines.append(stream.readline())
     header = zeek.parse_header(header_lines, name, problems)
     specs = _merge(zeek.field_specs(header), mapping)
-    parser = zeek.ChunkParser(header, specs, name, problems)
-    if sources.is_plain_file(name):
+    plain = sources.is_plain_file(name)
+    fast = compiled if compiled is not None else plain and os.path.getsize(name) >= COMPILED_FROM
+    parser = zeek.ChunkParser(header, specs, name, problems, fast=fast)
+    if plain:
         offset = sum(len(line) for line in header_lines)
         blocks: Iterator[bytes | memoryview] = sources.mapped(name, offset, sources.CHUNK_BYTES, keep=_PARSE_AHEAD)
     else:
@@ -216,15 +222,20 @@ def read(
     mapping: Sequence[FieldSpec] = (),
     problems: Problems | None = None,
     mode: sources.Follow | None = None,
+    compiled: bool | None = None,
 ) -> Iterator[LogBatch]:
-    """Batches of one source; bad lines go to ``problems``."""
+    """Batches of one source; bad lines go to ``problems``.
+
+    ``compiled``: whether Zeek TSV goes through the compiled scanner; None decides by the source's size
+    (``COMPILED_FROM``), which is what a run of one file wants.
+    """
     report = problems if problems is not None else Problems()
     stream = sources.open_binary(name)
     try:
         first = stream.peek(4096).split(b"\n", 1)[0]
         kind = detect(first) if fmt == "auto" else fmt
         if kind == "zeek":
-            yield from _zeek(stream, name, mapping, report, mode)
+            yield from _zeek(stream, name, mapping, report, mode, compiled)
         elif kind in ("zeek-json", "eve"):
             defaults = jsonlogs.ZEEK_JSON_FIELDS if kind == "zeek-json" else jsonlogs.EVE_FIELDS
             chunks = _Counted(_then_follow(sources.chunks(stream, 1, 4 << 20), stream, name, mode))
