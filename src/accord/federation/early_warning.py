@@ -35,6 +35,7 @@ from accord.store.federation import Outbound
 from accord.store.repository import Store, Tx
 
 SCAN = 1000
+GRAPH_TYPES = ("identity", "relationship")  # what Graph.learn takes targets and sectors from
 
 
 @dataclass
@@ -153,15 +154,16 @@ class Warnings:
 
     def _scan(self, after: int, warn: bool) -> tuple[list[tuple[Outbound, EarlyWarning, int | None]], int]:
         with self.store.read() as tx:
-            rows = tx.outbound(after, SCAN)
-            cursor = rows[-1].date_added if rows else after
             if warn:
-                return derive(tx, rows, self.graph), cursor
-            # nobody is listening: keep learning targets and sectors, skip parsing every indicator
+                rows = tx.outbound(after, SCAN)
+                return derive(tx, rows, self.graph), rows[-1].date_added if rows else after
+            # nobody is listening: keep learning targets and sectors from identities and
+            # relationships only, without reading every other object written since
+            latest = tx.latest_date_added()
+            rows = tx.outbound(after, SCAN, types=GRAPH_TYPES, until=latest)
             for row in rows:
-                if row.type in ("identity", "relationship"):
-                    self.graph.learn(orjson.loads(row.body))
-            return [], cursor
+                self.graph.learn(orjson.loads(row.body))
+            return [], rows[-1].date_added if len(rows) == SCAN else max(after, latest)
 
     async def _dispatch(self) -> None:
         found, self.cursor = await run_in_threadpool(self._scan, self.cursor, bool(self.listeners))

@@ -62,6 +62,8 @@ _OUTBOUND = (select(_O.date_added, _O.collection_id, _O.id, _O.type, _O.version,
              .select_from(objects.outerjoin(provenance, _P.date_added == _O.date_added))
              .where(_O.date_added > bindparam("after")).order_by(_O.date_added).limit(bindparam("limit")))
 _OUTBOUND_IN = _OUTBOUND.where(_O.collection_id.in_(bindparam("collections", expanding=True)))
+_OUTBOUND_TYPES = _OUTBOUND.where(_O.type.in_(bindparam("types", expanding=True)),
+                                  _O.date_added <= bindparam("until"))
 
 
 class FederationMixin:
@@ -128,8 +130,13 @@ class FederationMixin:
             out.update({r[0]: Signature(r[1], r[2], r[3], r[4]) for r in self.conn.execute(stmt)})
         return out
 
-    def outbound(self, after: int, limit: int, collection_ids: Iterable[int] | None = None) -> list[Outbound]:
-        """Versions with date_added > ``after`` in commit order, with their signatures when known."""
+    def outbound(self, after: int, limit: int, collection_ids: Iterable[int] | None = None,
+                 types: Sequence[str] = (), until: int | None = None) -> list[Outbound]:
+        """Versions with date_added > ``after`` in commit order, with their signatures when known;
+        with ``types``, only versions of those types added up to ``until``."""
+        if types:
+            assert collection_ids is None and until is not None
+            return self._rows(_OUTBOUND_TYPES, {"after": after, "limit": limit, "types": list(types), "until": until})
         if collection_ids is None:
             return self._rows(_OUTBOUND, {"after": after, "limit": limit})
         return self._rows(_OUTBOUND_IN, {"after": after, "limit": limit, "collections": list(collection_ids)})
