@@ -103,3 +103,13 @@ def test_local_scale_measures_a_gap_against_its_neighbourhood_spread() -> None:
     raw, scaled = plain.score(probes).neighbour, local.score(probes).neighbour
     assert raw[0] < raw[1]
     assert scaled[0] > scaled[1] + 0.5
+
+
+def test_no_local_scale_when_the_prototypes_are_the_distinct_flows_themselves() -> None:
+    normal = synthetic(1000, seed=14)  # 800 fit flows, fewer than 1,024 prototypes
+    detector = Detector.fit(normal)
+    assert len(detector.prototypes) < detector.config.prototypes
+    assert np.all(detector.local == 1)
+    plain = Detector.fit(normal, DetectorConfig(local_scale=0.0))
+    test = synthetic(300, seed=15, attack_share=0.2)
+    np.testing.assert_array_equal(detector.score(test).score, plain.score(test).score)

@@ -94,7 +94,7 @@ class Detector:
         rank = int(np.searchsorted(explained, config.variance) + 1)
         basis = vt[: max(rank, config.recon_rank)].astype(np.float32)
         projected = (x - mean) @ basis.T
-        prototypes = _prototypes(projected, config)
+        prototypes, clustered = _prototypes(projected, config)
         local = np.ones(len(prototypes), dtype=np.float32)
         kept = np.sort(np.concatenate([fit_idx, held_idx])[: config.sample_cap])
         model = cls(
@@ -108,7 +108,7 @@ class Detector:
             np.inf,
             normal.take(kept),
         )
-        if config.local_scale:
+        if config.local_scale and clustered:
             model = replace(model, local=_local_scale(*model.nearest(x), len(prototypes), config))
         neighbour, recon = model._raw_scores(held)
         calibration = np.array([*_centre_spread(neighbour), *_centre_spread(recon)])
@@ -187,12 +187,14 @@ def _shape(x: F32, encoder: Encoder, config: DetectorConfig) -> F32:
     return x
 
 
-def _prototypes(projected: F32, config: DetectorConfig) -> F32:
+def _prototypes(projected: F32, config: DetectorConfig) -> tuple[F32, bool]:
+    """The prototypes, and whether they are cluster centres (False: the distinct flows themselves,
+    which have no neighbourhood to measure a spread over, so the local scale stays 1)."""
     unique = np.unique(projected, axis=0)
     if len(unique) <= config.prototypes:
-        return unique.astype(np.float32)
+        return unique.astype(np.float32), False
     km = MiniBatchKMeans(config.prototypes, random_state=config.seed, n_init=1, batch_size=4096)
-    return np.asarray(km.fit(projected).cluster_centers_, dtype=np.float32)
+    return np.asarray(km.fit(projected).cluster_centers_, dtype=np.float32), True
 
 
 def _local_scale(index: NDArray[np.intp], dist: F32, count: int, config: DetectorConfig) -> F32:
