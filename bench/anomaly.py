@@ -1,7 +1,7 @@
 """Anomaly detection benchmark: Accord's detector beside open-source peers on real labelled traffic.
 
     .venv/bin/python bench/anomaly.py [--fpr 0.05] [--splits 5] [--plot docs/anomaly-roc.png]
-    .venv/bin/python bench/anomaly.py --validate   # how the detector's settings were chosen (~8 min)
+    .venv/bin/python bench/anomaly.py --validate   # how the detector's settings were chosen (~10 min)
 
 Protocol, the same for every detector: fit on normal flows only (NSL-KDD: the normal rows of
 KDDTrain+_20Percent; IoT-23 34-1: a random half of the benign flows, over several seeds), hold out
