@@ -250,7 +250,8 @@ def worker(args: argparse.Namespace) -> None:
 
             begun, cpu = time.perf_counter(), _cpu_seconds()
             if args.worker == "accord":
-                summary = pipeline.run([args.log], matcher, emit)
+                choice = {"auto": None, "yes": True, "no": False}[args.compiled]
+                summary = pipeline.run([args.log], matcher, emit, compiled=choice)
             else:
                 session = spark.session("local[2]")
                 session.range(1).count()  # start the JVM and workers before timing
@@ -366,6 +367,9 @@ def main() -> None:
     for hidden in ("log", "bundle", "values"):
         parser.add_argument(f"--{hidden}", help=argparse.SUPPRESS)
     parser.add_argument("--dns", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--compiled", choices=("auto", "yes", "no"), default="auto", help="accord worker: force the numba path or not"
+    )
     args = parser.parse_args()
     if args.worker:
         worker(args)

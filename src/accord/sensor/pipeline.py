@@ -154,14 +154,19 @@ def run(
     benign: Benign | None = None,
     follow: sources.Follow | None = None,
     progress: Callable[[str, int], None] | None = None,
+    compiled: bool | None = None,
 ) -> Summary:
-    """Match every source; ``progress(source, bytes)`` is called after each batch."""
+    """Match every source; ``progress(source, bytes)`` is called after each batch.
+
+    ``compiled``: whether Zeek TSV goes through the compiled scanner (numba); None decides by the total
+    size of the plain input files (``readers.COMPILED_FROM``).
+    """
     started = time.perf_counter()
     job = Run(matcher, emit, benign)
     files = sources.expand(list(names))
     # Many medium files earn back the compiled loops' start-up together (``readers.COMPILED_FROM``).
-    size = sum(os.path.getsize(name) for name in files if sources.is_plain_file(name))
-    compiled = size >= readers.COMPILED_FROM
+    if compiled is None:
+        compiled = sum(os.path.getsize(name) for name in files if sources.is_plain_file(name)) >= readers.COMPILED_FROM
     # A large matcher is millions of long-lived objects; frozen, the cyclic garbage collector stops
     # rescanning them whenever the run allocates.
     gc.freeze()
