@@ -1,12 +1,15 @@
 """Federation: propagation latency in a mesh and a chain of 10 nodes, catch-up of a new peer, verification.
 
-* verification: hybrid signatures (Ed25519 + ML-DSA-65 over RFC 8785 JSON) checked per second on one
-  core, as ingest checks them (canonicalisation included), best of three;
+* verification: origin signatures (Ed25519 + ML-DSA-65, RFC 8785 JSON) checked per CPU second on one
+  core, as ingest checks them (extension read and canonicalisation included), best of three: format 2
+  in batches of 1,000 (as a catch-up envelope carries them) and of 1, and format 1 (per object);
 * propagation: 10 real ``accord serve`` processes on 127.0.0.1, linked as a full mesh, then as a
   chain; indicators published one per POST at node 0 at a steady rate; an indicator counts as
   visible at a node when that node's early-warning stream (SSE) announces it, which happens after
   the commit that stores it. Latency = the slowest of the other 9 nodes, per indicator;
-* catch-up: a node holding N signed objects gains a new peer; time until the peer holds all N.
+* catch-up: a node holding N signed objects gains a new peer; time until the peer holds all N, and
+  the CPU both node processes spent, for each signature format (``--formats``; format 1 is the
+  side-by-side baseline: the same objects signed one by one, as nodes did before batches).
 
     .venv/bin/python -m bench.federation --nodes 10 --indicators 1000 --rate 20 --catchup 100000
 """
