@@ -27,7 +27,6 @@ from accord.federation.signing import (
     extension,
     load_or_create,
     read_extension,
-    verify,
     without_signature,
 )
 from tests.federation.legacy import V1Signer
@@ -53,7 +52,7 @@ def _batch(tmp_path: Path, n: int = 5) -> tuple[list[dict[str, Any]], PublicKeys
 def _check(public: PublicKeys, obj: dict[str, Any]) -> bool:
     found = read_extension(obj)
     assert found is not None
-    return verify(public, found[0], obj)
+    return Verifier().verify(public, found[0], obj)
 
 
 # --- the Merkle tree is RFC 9162's --------------------------------------------------------------
@@ -101,7 +100,7 @@ def test_each_object_of_a_batch_verifies_alone_after_reserialisation_and_relayin
         found = read_extension(reordered)
         assert found is not None and found[1] == 1 and found[0].batched
         reordered["extensions"][EXTENSION_ID]["hops"] = 5  # relays change the hop count only
-        assert verify(public, found[0], reordered)
+        assert Verifier().verify(public, found[0], reordered)
         assert list(without_signature(reordered)["extensions"]) == ["x-other--1"]
     ext = carried[3]["extensions"][EXTENSION_ID]
     assert (ext["format"], ext["leaf"], ext["size"], len(ext["path"])) == (2, 3, 5, 3)

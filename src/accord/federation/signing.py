@@ -268,13 +268,8 @@ class Verifier:
         return [self.verify(k, s, o) for k, s, o in items]
 
 
-def verify(keys: PublicKeys, signature: Signature, obj: Mapping[str, Any]) -> bool:
-    """One object's signature on its own, with no memory of earlier roots."""
-    return Verifier(capacity=1).verify(keys, signature, obj)
-
-
 def verify_many(items: list[tuple[PublicKeys, Signature, dict[str, Any]]]) -> list[bool]:
-    """:func:`verify` over a batch of format-1 signatures; the unit of work of the verification
+    """Signatures checked with no memory of earlier roots: the unit of work of the verification
     processes (see ingest), which take only format 1 (format 2 is cheaper in process than pickled)."""
     return Verifier(capacity=1).verify_many(items)
 
