@@ -18,7 +18,16 @@ from accord.domain.tlp import Tlp
 from accord.federation.model import Peer, PeerKind, levels_of, levels_text
 from accord.federation.signing import PublicKeys, Signature
 from accord.stix.timestamps import now_micros
-from accord.store.tables import node_keys, objects, peers, provenance, quarantine, sightings_seen, subscriptions
+from accord.store.tables import (
+    collections,
+    node_keys,
+    objects,
+    peers,
+    provenance,
+    quarantine,
+    sightings_seen,
+    subscriptions,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +65,7 @@ def _peer(r: Any) -> Peer:
 _ALL_PEERS = select(peers).order_by(peers.c.id)
 _PEER_OF_ORG = select(peers).where(peers.c.org_id == bindparam("org_id"))
 _NODE_KEYS = select(node_keys)
+_COLLECTION_IDS = select(collections.c.id)
 _O, _P = objects.c, provenance.c
 _OUTBOUND = (select(_O.date_added, _O.collection_id, _O.id, _O.type, _O.version, _O.owner_org, _O.tlp, _O.groups,
                     _O.body, _P.origin, _P.key_id, _P.ed25519, _P.ml_dsa_65, _P.hops, _P.via_peer, _P.covered)
@@ -149,8 +159,14 @@ class FederationMixin:
         stmt = (select(o.date_added, o.collection_id, o.id, o.type, o.version, o.owner_org, o.tlp, o.groups,
                        o.body, p.origin, p.key_id, p.ed25519, p.ml_dsa_65, p.hops, p.via_peer, p.covered)
                 .select_from(objects.outerjoin(provenance, p.date_added == o.date_added))
-                .where(o.id.in_(list(object_ids)), o.is_latest.is_(True)))
+                .where(o.collection_id.in_(self._all_collections()), o.id.in_(list(object_ids)),
+                       o.is_latest.is_(True)))
         return {r.id: r for r in self._rows(stmt)}
+
+    def _all_collections(self) -> list[int]:
+        """Every collection id: "in any collection" lookups name them all, so that the
+        (collection_id, id, version) index serves them instead of a scan of every stored version."""
+        return [r[0] for r in self.conn.execute(_COLLECTION_IDS)]
 
     def _rows(self, stmt: Any, params: dict[str, Any] | None = None) -> list[Outbound]:
         out = []
@@ -178,7 +194,8 @@ class FederationMixin:
         ids = sorted(set(object_ids))
         for start in range(0, len(ids), 500):
             part = ids[start:start + 500]
-            stmt = select(objects.c.id, objects.c.version, objects.c.body).where(objects.c.id.in_(part))
+            stmt = select(objects.c.id, objects.c.version, objects.c.body).where(
+                objects.c.collection_id.in_(self._all_collections()), objects.c.id.in_(part))
             out.update({(r[0], r[1]): r[2] for r in self.conn.execute(stmt)})
         return out
 
