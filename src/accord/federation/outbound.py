@@ -28,7 +28,9 @@ class Selection:
     bodies: list[bytes]  # objects with the signature extension, ready for an envelope
     versions: list[tuple[str, str]]
     last_scanned: int | None  # the cursor to acknowledge once the peer has them
-    more: bool
+    more: bool  # the scan window was full or held more than ``limit``: select again after last_scanned
+    last_kept: int | None = None  # date_added of the last version selected
+    cut: bool = False  # more entitled versions were found than ``limit``
 
 
 def entitled_rows(tx: Tx, rt: Runtime, peer: Peer, rows: list[Outbound]) -> list[Outbound]:
@@ -60,8 +62,9 @@ def select_for_peer(store: Store, rt: Runtime, peer: Peer, after: int, limit: in
             if other.node_id and other.credential and other.kind is PeerKind.NODE:
                 for r in entitled_rows(tx, rt, other, keep):
                     also.setdefault(r.date_added, set()).add(other.node_id)
-    more = len(rows) == scan or len(keep) > limit
-    if len(keep) > limit:
+    cut = len(keep) > limit
+    more = len(rows) == scan or cut
+    if cut:
         keep = keep[:limit]
         rows = [r for r in rows if r.date_added <= keep[-1].date_added]
     unsigned = [r for r in keep if r.signature is None]
@@ -75,7 +78,20 @@ def select_for_peer(store: Store, rt: Runtime, peer: Peer, after: int, limit: in
                              EXTENSION_ID: extension(sig, r.hops + 1,
                                                      r.covered | also.get(r.date_added, set()))}
         bodies.append(orjson.dumps(obj))
-    return Selection(bodies, [(r.id, r.version) for r in keep], rows[-1].date_added if rows else None, more)
+    return Selection(bodies, [(r.id, r.version) for r in keep], rows[-1].date_added if rows else None, more,
+                     keep[-1].date_added if keep else None, cut)
+
+
+def entitled_after(store: Store, rt: Runtime, peer: Peer, after: int, scan: int = 5000) -> bool:
+    """Whether any version after ``after`` is one the peer is entitled to (scanning until one is found)."""
+    while True:
+        with store.read() as tx:
+            rows = tx.outbound(after, scan, peer.collections)
+            if not rows:
+                return False
+            if entitled_rows(tx, rt, peer, rows):
+                return True
+        after = rows[-1].date_added
 
 
 def sign_originals(store: Store, rt: Runtime, rows: list[Outbound]) -> dict[int, Signature]:

@@ -20,7 +20,7 @@ from starlette.routing import Route
 
 from accord.domain.errors import NotAllowed, NotFound
 from accord.federation.model import Peer, PeerKind
-from accord.federation.outbound import entitled_digest, select_for_peer
+from accord.federation.outbound import entitled_after, entitled_digest, select_for_peer
 from accord.federation.runtime import Runtime, runtime_of
 from accord.federation.signing import EXTENSION_DEFINITION
 from accord.services import auth
@@ -89,18 +89,22 @@ async def signed_objects(request: Request) -> Response:
     root, cid = request.path_params["root"], request.path_params["cid"]
 
     def work() -> bytes:
+        # As on the TAXII objects endpoint, nothing the peer may not receive shows: windows without
+        # an entitled version are passed over here rather than answered as empty pages, ``more`` is
+        # true only when an entitled version follows, and ``next`` names the last version returned.
         peer = _peer_for(store, authorization, root, cid)
-        sel = select_for_peer(store, rt, peer, after, min(limit, 1000), scan=5000)
-        more = sel.more or (sel.last_scanned is not None and store_has_more(store, sel.last_scanned, peer))
-        return envelope(sel.bodies, more, str(sel.last_scanned) if more else None) if sel.bodies or more else (
-            b"{}")
+        cursor = after
+        while True:
+            sel = select_for_peer(store, rt, peer, cursor, min(limit, 1000), scan=5000)
+            if sel.bodies or sel.last_scanned is None:
+                break
+            cursor = sel.last_scanned
+        if not sel.bodies:
+            return b"{}"
+        more = sel.cut or (sel.last_scanned is not None and entitled_after(store, rt, peer, sel.last_scanned))
+        return envelope(sel.bodies, more, str(sel.last_kept) if more else None)
 
     return Response(await run_in_threadpool(work), media_type=TAXII_MEDIA)
-
-
-def store_has_more(store: Store, after: int, peer: Peer) -> bool:
-    with store.read() as tx:
-        return bool(tx.outbound(after, 1, peer.collections))
 
 
 async def digest(request: Request) -> Response:
