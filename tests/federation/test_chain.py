@@ -101,9 +101,13 @@ def test_tampered_unsigned_and_replayed_objects_are_refused(nodes: Callable[[str
     with b.store.read() as tx:
         assert len(tx.list_quarantine()) == 3
 
-    replay = b.post([signed_v1], key=a_key_at_b)  # an authentic old version, sent again
-    assert replay["successes"][0]["message"] == "already stored, unchanged"
+    replay = b.post([signed_v1], key=a_key_at_b)  # an authentic old version, sent again after v2
+    assert replay["success_count"] == 0 and replay["failure_count"] == 1
+    assert replay["failures"][0]["message"].startswith("refused: replay of version 2026-01-01T00:00:00.000Z, "
+                                                       "superseded by 2026-02-01T00:00:00.000Z")
     assert b.count() == before  # nothing stored twice, nothing relayed again
+    with b.store.read() as tx:
+        assert len(tx.list_quarantine()) == 3  # authentic: refused, not quarantined
     latest = httpx.get(f"{b.url}/taxii2/default/collections/default/objects/{v1['id']}/",
                        headers=b.headers(), timeout=10).json()["objects"]
     assert latest == [v2]

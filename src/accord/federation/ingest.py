@@ -31,6 +31,7 @@ from accord.domain.model import Principal
 from accord.federation.model import MAX_HOPS, PeerKind
 from accord.federation.runtime import runtime_of
 from accord.federation.signing import PublicKeys, Signature, Verifier, read_extension, verify_many, without_signature
+from accord.stix.timestamps import key_to_display
 from accord.stix.validate import CheckedObject
 from accord.store.objects import AddOutcome, NewVersion
 from accord.store.repository import Store, Tx
@@ -54,6 +55,7 @@ class Admit:
 class Plan:
     decisions: list[Admit | str]  # per checked object: admitted, or the reason it is refused
     peer_id: int | None
+    from_node: bool = False  # pushed by a peer node (not a local user, not a feed pulled here)
 
 
 def prepare(store: Store, principal: Principal, checked: Sequence[CheckedObject]) -> Plan | None:
@@ -119,7 +121,7 @@ def prepare(store: Store, principal: Principal, checked: Sequence[CheckedObject]
         else:
             decisions[i] = Admit(node_orgs[sig.origin], orjson.dumps(without_signature(obj)), sig, hops, via,
                                  covered)
-    return Plan(decisions, via)
+    return Plan(decisions, via, from_node)
 
 
 _pool: list[ProcessPoolExecutor] = []
@@ -195,7 +197,26 @@ def store_versions(tx: Tx, plan: Plan | None, principal: Principal, collection_i
                 if checked[i].type == "sighting":
                     _note_sighting(tx, checked[i], owner, outcome[1])
     tx.add_provenance(provenance)
+    if plan.from_node:
+        _refuse_replays(tx, collection_id, items, outcomes, refused)
     return outcomes, refused
+
+
+def _refuse_replays(tx: Tx, collection_id: int, items: Sequence[NewVersion],
+                    outcomes: list[tuple[AddOutcome, int | None]], refused: dict[int, str]) -> None:
+    """A peer node sending a version held already while a later one is held too is replaying it:
+    refused (the status says so), though it is authentic; nothing is stored and nothing relayed either
+    way. A version held already that is still the latest is an ordinary retry and acknowledged."""
+    held = [i for i, (outcome, _) in enumerate(outcomes) if outcome is AddOutcome.UNCHANGED and i not in refused]
+    if not held:
+        return
+    latest = tx.latest_versions(collection_id, sorted({items[i].id for i in held}))
+    for i in held:
+        newest = latest.get(items[i].id)
+        if newest is not None and newest > items[i].version:
+            outcomes[i] = (AddOutcome.NOT_OWNER, None)
+            refused[i] = (f"refused: replay of version {key_to_display(items[i].version)}, superseded by "
+                          f"{key_to_display(newest)} held here (nothing stored)")
 
 
 def _note_sighting(tx: Tx, c: CheckedObject, owner_org: int, date_added: int) -> None:

@@ -108,6 +108,10 @@ _KNOWN = (select(objects.c.id, objects.c.version, objects.c.date_added, objects.
           .where(objects.c.collection_id == bindparam("collection"),
                  objects.c.id.in_(bindparam("ids", expanding=True))))
 
+_LATEST = (select(objects.c.id, objects.c.version)
+           .where(objects.c.collection_id == bindparam("collection"),
+                  objects.c.id.in_(bindparam("ids", expanding=True)), objects.c.is_latest.is_(True)))
+
 _ANALYZE = {"since": 0, "next": 2_000}  # rows inserted by this process since its last ANALYZE, and when next
 
 _INSERT_COLUMNS = ("date_added", "collection_id", "id", "type", "spec_version", "version", "is_latest",
@@ -225,6 +229,14 @@ class ObjectsMixin:
                 k.stored_flags = (k.is_first, k.is_latest)
                 known.setdefault(r[0], []).append(k)
         return known
+
+    def latest_versions(self, collection_id: int, ids: Sequence[str]) -> dict[str, str]:
+        """The latest version (its sortable key) held of each id in the collection."""
+        out: dict[str, str] = {}
+        for start in range(0, len(ids), 500):
+            out.update((r[0], r[1]) for r in self.conn.execute(
+                _LATEST, {"collection": collection_id, "ids": list(ids[start:start + 500])}))
+        return out
 
     def _same_content(self, item: NewVersion, date_added: int, pending: dict[int, dict[str, object]]) -> bool:
         if date_added in pending:
