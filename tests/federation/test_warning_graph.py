@@ -71,3 +71,20 @@ def test_a_long_backlog_is_read_in_windows(node: Node) -> None:
     assert len(graph.sectors) == SCAN
     with node.store.read() as tx:
         assert cursor < tx.latest_date_added()
+
+
+def test_a_restarted_stream_knows_the_sectors_stored_before(node: Node) -> None:
+    """The graph is learned from the whole store at start, not only from what arrives afterwards."""
+    hospital = _sdo("identity", 1, name="A hospital", identity_class="organization", sectors=["healthcare"])
+    ind = indicator(7)
+    _post(node, [ind, hospital, *[_sdo("identity", 10 + n, name=f"org {n}", identity_class="organization",
+                                       sectors=["energy"]) for n in range(SCAN + 3)]])
+    _post(node, [_sdo("relationship", 3, relationship_type="targets", source_ref=ind["id"],
+                      target_ref=hospital["id"])])
+    warnings = Warnings.__new__(Warnings)
+    warnings.store, warnings.graph = node.store, Graph()
+    with node.store.read() as tx:
+        latest = tx.latest_date_added()
+    warnings._learn_history(latest)
+    assert warnings.graph.sectors_of(ind["id"]) == frozenset({"healthcare"})
+    assert len(warnings.graph.sectors) == SCAN + 4  # every window read, past the first

@@ -140,6 +140,8 @@ class Warnings:
     async def run(self) -> None:
         wake = self.rt.waiter()
         try:
+            # sector filters need the targets and sectors stored before this start, too
+            await run_in_threadpool(self._learn_history, self.cursor)
             while True:
                 await self._dispatch()
                 await self._webhooks()
@@ -157,13 +159,24 @@ class Warnings:
             if warn:
                 rows = tx.outbound(after, SCAN)
                 return derive(tx, rows, self.graph), rows[-1].date_added if rows else after
-            # nobody is listening: keep learning targets and sectors from identities and
-            # relationships only, without reading every other object written since
             latest = tx.latest_date_added()
-            rows = tx.outbound(after, SCAN, types=GRAPH_TYPES, until=latest)
-            for row in rows:
-                self.graph.learn(orjson.loads(row.body))
-            return [], rows[-1].date_added if len(rows) == SCAN else max(after, latest)
+        # nobody is listening: keep learning targets and sectors from identities and relationships
+        # only, without reading every other object written since
+        return [], self._learn(after, max(after, latest))
+
+    def _learn(self, after: int, until: int) -> int:
+        """Learn from the identities and relationships added in (after, until], a window at a time;
+        returns how far it read."""
+        with self.store.read() as tx:
+            rows = tx.outbound(after, SCAN, types=GRAPH_TYPES, until=until)
+        for row in rows:
+            self.graph.learn(orjson.loads(row.body))
+        return rows[-1].date_added if len(rows) == SCAN else until
+
+    def _learn_history(self, until: int) -> None:
+        after = 0
+        while after < until:
+            after = self._learn(after, until)
 
     async def _dispatch(self) -> None:
         found, self.cursor = await run_in_threadpool(self._scan, self.cursor, bool(self.listeners))
