@@ -147,10 +147,10 @@ def propagation(root: Path, count: int, topology: str, indicators: int, rate: fl
 
 def _load_part(data_dir: str, first: int, count: int) -> None:
     """Load ``count`` indicators into a stopped node's store, as posts by its administrator."""
+    from accord.bootstrap import open_store
     from accord.config import Settings
-    from accord.store.repository import Store
 
-    store = Store.open(Settings(Path(data_dir)).store_url)
+    store = open_store(Settings(Path(data_dir)), migrate=False)
     install(store, Path(data_dir))
     principal = admin.principal_for(store, admin.ADMIN_ACCOUNT)
     objects = [indicator(n, tlp=Tlp.GREEN) for n in range(first, first + count)]
@@ -163,10 +163,10 @@ def _sign_part(data_dir: str, part: int, parts: int, form: int) -> None:
     (the node signs what it originates when it first leaves, a batch per envelope of up to
     ``push.BATCH``); ``form`` 1 signs each object alone instead, as nodes did before batches. Not
     part of the catch-up time."""
+    from accord.bootstrap import open_store
     from accord.config import Settings
-    from accord.store.repository import Store
 
-    store = Store.open(Settings(Path(data_dir)).store_url)
+    store = open_store(Settings(Path(data_dir)), migrate=False)
     rt = install(store, Path(data_dir))
     legacy = V1Signer(Path(data_dir), rt.origin)
     after = 0

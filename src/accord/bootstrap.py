@@ -15,12 +15,14 @@ from accord.coordination.scheduler import run_sweeps
 from accord.federation.service import enable as enable_federation
 from accord.store.migrate import upgrade
 from accord.store.repository import Store
+from accord.store.secrets import SecretBox
 from accord.web.app import create_app
 
 
 def open_store(settings: Settings, migrate: bool = True) -> Store:
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     store = Store.open(settings.store_url)
+    store.secrets = SecretBox.load_or_create(settings.data_dir / "identity" / "secrets.key")
     if migrate:
         upgrade(store.engine)
     return store

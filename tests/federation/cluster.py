@@ -19,12 +19,12 @@ from typing import Any
 
 import httpx
 
+from accord.bootstrap import open_store
 from accord.config import Settings
 from accord.domain.tlp import Tlp
 from accord.federation import peers as fed
 from accord.federation.model import PeerKind
 from accord.stix.timestamps import timestamp_key
-from accord.store.migrate import upgrade
 from accord.store.repository import Store
 from tests.e2e.nodeproc import free_port
 
@@ -86,8 +86,7 @@ class Node:
     @property
     def store(self) -> Store:
         if self._store is None:
-            self._store = Store.open(Settings(self.data_dir).store_url)
-            upgrade(self._store.engine)
+            self._store = open_store(Settings(self.data_dir))  # as the node opens it: secrets key included
         return self._store
 
     def close(self) -> None:

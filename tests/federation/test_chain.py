@@ -123,5 +123,5 @@ def test_the_identity_document_serves_keys_and_the_extension_definition(nodes: C
     assert doc["extension_definition"]["id"] == EXTENSION_ID
     assert doc["identity"]["type"] == "identity" and doc["fingerprint"] == a.fingerprint()
     key_files = sorted(p.name for p in (a.data_dir / "identity").iterdir())
-    assert key_files == ["ed25519.key", "ml-dsa-65.key"]
+    assert key_files == ["ed25519.key", "ml-dsa-65.key", "secrets.key"]  # secrets.key seals peer credentials
     assert all((a.data_dir / "identity" / f).stat().st_mode & 0o777 == 0o600 for f in key_files)

@@ -18,6 +18,7 @@ from accord.domain.tlp import Tlp
 from accord.federation.model import Peer, PeerKind, levels_of, levels_text
 from accord.federation.signing import PublicKeys, Signature
 from accord.stix.timestamps import now_micros
+from accord.store.secrets import SecretBox, SecretError, is_sealed
 from accord.store.tables import (
     collections,
     node_keys,
@@ -55,10 +56,6 @@ def _text(values: Iterable[int]) -> str:
     return ",".join(str(v) for v in sorted(values))
 
 
-def _peer(r: Any) -> Peer:
-    return Peer(r.id, r.name, PeerKind(r.kind), r.org_id, r.node_id, r.url, r.api_root, r.remote_collection,
-                r.credential, _ints(r.collections), Agreement(levels_of(r.levels), _ints(r.groups)),
-                r.push_cursor, r.pull_cursor, r.last_error, r.last_ok)
 
 
 # Built once (see store/admin.py): these run on every request or every commit.
@@ -78,6 +75,17 @@ _OUTBOUND_TYPES = _OUTBOUND.where(_O.type.in_(bindparam("types", expanding=True)
 
 class FederationMixin:
     conn: Connection
+    secrets: SecretBox | None
+
+    def _peer(self, r: Any) -> Peer:
+        credential = r.credential
+        if credential is not None and is_sealed(credential):
+            if self.secrets is None:
+                raise SecretError("this store was opened without the node's secrets key")
+            credential = self.secrets.open(credential)
+        return Peer(r.id, r.name, PeerKind(r.kind), r.org_id, r.node_id, r.url, r.api_root, r.remote_collection,
+                    credential, _ints(r.collections), Agreement(levels_of(r.levels), _ints(r.groups)),
+                    r.push_cursor, r.pull_cursor, r.last_error, r.last_ok)
 
     # peers -----------------------------------------------------------------------------------
     def add_peer(self, name: str, kind: PeerKind, org_id: int, node_id: str | None, url: str, api_root: str,
@@ -90,15 +98,15 @@ class FederationMixin:
         return int(result.inserted_primary_key[0])  # type: ignore[index]
 
     def list_peers(self) -> list[Peer]:
-        return [_peer(r) for r in self.conn.execute(_ALL_PEERS)]
+        return [self._peer(r) for r in self.conn.execute(_ALL_PEERS)]
 
     def find_peer(self, name: str) -> Peer | None:
         row = self.conn.execute(select(peers).where(peers.c.name == name)).first()
-        return None if row is None else _peer(row)
+        return None if row is None else self._peer(row)
 
     def peer_of_org(self, org_id: int) -> Peer | None:
         row = self.conn.execute(_PEER_OF_ORG, {"org_id": org_id}).first()
-        return None if row is None else _peer(row)
+        return None if row is None else self._peer(row)
 
     def update_peer(self, peer_id: int, **values: Any) -> None:
         if "agreement" in values:
@@ -106,6 +114,8 @@ class FederationMixin:
             values.update(levels=levels_text(agreement.levels), groups=_text(agreement.groups))
         if "collections" in values:
             values["collections"] = _text(values["collections"])
+        if values.get("credential") is not None and self.secrets is not None:
+            values["credential"] = self.secrets.seal(values["credential"])
         self.conn.execute(update(peers).where(peers.c.id == peer_id).values(**values))
 
     # keys --------------------------------------------------------------------------------------

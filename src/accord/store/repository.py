@@ -17,6 +17,7 @@ from accord.store.audit import AuditMixin
 from accord.store.engine import make_engine, take_write_lock, writer_queue
 from accord.store.federation import FederationMixin
 from accord.store.objects import ObjectsMixin
+from accord.store.secrets import SecretBox
 from accord.store.tables import statuses
 
 _SAVE_STATUS = statuses.insert()
@@ -25,8 +26,9 @@ _GET_STATUS = select(statuses.c.api_root_id, statuses.c.org_id, statuses.c.body)
 
 
 class Tx(ObjectsMixin, AdminMixin, AuditMixin, FederationMixin):
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, secrets: SecretBox | None = None) -> None:
         self.conn = conn
+        self.secrets = secrets
 
     def save_status(self, status_id: str, api_root_id: int, org_id: int, created: int, body: bytes) -> None:
         self.conn.execute(_SAVE_STATUS, {"id": status_id, "api_root_id": api_root_id, "org_id": org_id,
@@ -45,6 +47,7 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._writers = writer_queue(engine)
+        self.secrets: SecretBox | None = None  # set by the composition root: seals peer credentials
 
     @classmethod
     def open(cls, url: str) -> Store:
@@ -57,7 +60,7 @@ class Store:
     @contextmanager
     def read(self) -> Iterator[Tx]:
         with self.engine.connect() as conn, conn.begin():
-            yield Tx(conn)
+            yield Tx(conn, self.secrets)
 
     @contextmanager
     def write(self) -> Iterator[Tx]:
@@ -65,7 +68,7 @@ class Store:
             conn.execution_options(accord_write=True)
             with conn.begin():
                 take_write_lock(conn)
-                yield Tx(conn)
+                yield Tx(conn, self.secrets)
 
     def close(self) -> None:
         self.engine.dispose()
