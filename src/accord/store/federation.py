@@ -7,6 +7,7 @@ origin's signature with every object.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,7 @@ from accord.store.tables import (
     provenance,
     quarantine,
     sightings_seen,
+    signature_blobs,
     subscriptions,
 )
 
@@ -63,10 +65,17 @@ _ALL_PEERS = select(peers).order_by(peers.c.id)
 _PEER_OF_ORG = select(peers).where(peers.c.org_id == bindparam("org_id"))
 _NODE_KEYS = select(node_keys)
 _COLLECTION_IDS = select(collections.c.id)
-_O, _P = objects.c, provenance.c
-_OUTBOUND = (select(_O.date_added, _O.collection_id, _O.id, _O.type, _O.version, _O.owner_org, _O.tlp, _O.groups,
-                    _O.body, _P.origin, _P.key_id, _P.ed25519, _P.ml_dsa_65, _P.hops, _P.via_peer, _P.covered)
-             .select_from(objects.outerjoin(provenance, _P.date_added == _O.date_added))
+_HELD_BLOBS = select(signature_blobs.c.digest).where(
+    signature_blobs.c.digest.in_(bindparam("digests", expanding=True)))
+_O, _P, _B = objects.c, provenance.c, signature_blobs.c
+# provenance.ml_dsa_65 holds the signature's SHA-256 when the signature is in signature_blobs
+_ML_DSA = func.coalesce(_B.signature, _P.ml_dsa_65)
+_WITH_SIGNATURES = objects.outerjoin(provenance, _P.date_added == _O.date_added).outerjoin(
+    signature_blobs, _B.digest == _P.ml_dsa_65)
+_OUTBOUND_COLUMNS = (_O.date_added, _O.collection_id, _O.id, _O.type, _O.version, _O.owner_org, _O.tlp, _O.groups,
+                     _O.body, _P.origin, _P.key_id, _P.ed25519, _ML_DSA, _P.hops, _P.via_peer, _P.covered)
+_OUTBOUND = (select(*_OUTBOUND_COLUMNS)
+             .select_from(_WITH_SIGNATURES)
              .where(_O.date_added > bindparam("after")).order_by(_O.date_added).limit(bindparam("limit")))
 _OUTBOUND_IN = _OUTBOUND.where(_O.collection_id.in_(bindparam("collections", expanding=True)))
 _OUTBOUND_TYPES = _OUTBOUND.where(_O.type.in_(bindparam("types", expanding=True)),
@@ -135,18 +144,25 @@ class FederationMixin:
     # provenance --------------------------------------------------------------------------------
     def add_provenance(self, rows: Sequence[tuple[int, Signature, int, int | None, frozenset[str]]]) -> None:
         """(date_added, signature, hops, peer it came from, nodes covered by the sender) per version."""
-        if rows:
-            self.conn.execute(provenance.insert(), [
-                {"date_added": d, "origin": s.origin, "key_id": s.key_id, "ed25519": s.ed25519,
-                 "ml_dsa_65": s.ml_dsa_65, "hops": h, "via_peer": v, "covered": ",".join(sorted(c))}
-                for d, s, h, v, c in rows])
+        if not rows:
+            return
+        # a batch's ML-DSA-65 signature once, however many of its objects arrive (docs/federation.md)
+        digests = {s.ml_dsa_65: hashlib.sha256(s.ml_dsa_65).digest() for _, s, _, _, _ in rows}
+        held = {r[0] for r in self.conn.execute(_HELD_BLOBS, {"digests": list(digests.values())})}
+        fresh = [{"digest": d, "signature": sig} for sig, d in digests.items() if d not in held]
+        if fresh:
+            self.conn.execute(signature_blobs.insert(), fresh)
+        self.conn.execute(provenance.insert(), [
+            {"date_added": d, "origin": s.origin, "key_id": s.key_id, "ed25519": s.ed25519,
+             "ml_dsa_65": digests[s.ml_dsa_65], "hops": h, "via_peer": v, "covered": ",".join(sorted(c))}
+            for d, s, h, v, c in rows])
 
     def signatures_of(self, date_addeds: Sequence[int]) -> dict[int, Signature]:
-        p = provenance.c
         out: dict[int, Signature] = {}
         for start in range(0, len(date_addeds), 500):
-            stmt = select(p.date_added, p.origin, p.key_id, p.ed25519, p.ml_dsa_65).where(
-                p.date_added.in_(list(date_addeds[start:start + 500])))
+            stmt = select(_P.date_added, _P.origin, _P.key_id, _P.ed25519, _ML_DSA).select_from(
+                provenance.outerjoin(signature_blobs, _B.digest == _P.ml_dsa_65)).where(
+                _P.date_added.in_(list(date_addeds[start:start + 500])))
             out.update({r[0]: Signature(r[1], r[2], r[3], r[4]) for r in self.conn.execute(stmt)})
         return out
 
@@ -165,12 +181,9 @@ class FederationMixin:
         """The latest stored version of each id (in any collection), with provenance."""
         if not object_ids:
             return {}
-        o, p = objects.c, provenance.c
-        stmt = (select(o.date_added, o.collection_id, o.id, o.type, o.version, o.owner_org, o.tlp, o.groups,
-                       o.body, p.origin, p.key_id, p.ed25519, p.ml_dsa_65, p.hops, p.via_peer, p.covered)
-                .select_from(objects.outerjoin(provenance, p.date_added == o.date_added))
-                .where(o.collection_id.in_(self._all_collections()), o.id.in_(list(object_ids)),
-                       o.is_latest.is_(True)))
+        stmt = (select(*_OUTBOUND_COLUMNS).select_from(_WITH_SIGNATURES)
+                .where(_O.collection_id.in_(self._all_collections()), _O.id.in_(list(object_ids)),
+                       _O.is_latest.is_(True)))
         return {r.id: r for r in self._rows(stmt)}
 
     def _all_collections(self) -> list[int]:

@@ -187,6 +187,15 @@ provenance = Table(
     Column("covered", Text, nullable=False, default=""),  # nodes the sender also pushes it to
 )
 
+# The ML-DSA-65 signature of a batch (3,309 bytes), once per batch: provenance.ml_dsa_65 then holds
+# its SHA-256 (32 bytes) instead of a copy per object. Rows written before this table hold the
+# signature itself; readers take whichever is there.
+signature_blobs = Table(
+    "signature_blobs", metadata,
+    Column("digest", LargeBinary(32), primary_key=True),
+    Column("signature", LargeBinary, nullable=False),
+)
+
 quarantine = Table(
     "quarantine", metadata,
     Column("id", Integer, primary_key=True),
