@@ -70,9 +70,9 @@ def prepare(store: Store, principal: Principal, checked: Sequence[CheckedObject]
         except InvalidInput as exc:
             found_all.append(exc.message)
     # A copy of a version held already (another route, a replay) changes nothing and is not checked
-    # again. Looking for one costs a query by id (a scan of ``objects``: no index leads with id), worth
-    # it only for format-1 signatures (two public-key checks per object); a format-2 copy is verified
-    # cheaply and the store reports it unchanged.
+    # again. Looking for one costs a query by id in every collection, worth it only for format-1
+    # signatures (two public-key checks per object); a format-2 copy is verified cheaply and the
+    # store reports it unchanged.
     single = [c.id for c, f in zip(checked, found_all, strict=True) if isinstance(f, tuple) and not f[0].batched]
     with store.read() as tx:
         peer = tx.peer_of_org(principal.org_id)

@@ -58,8 +58,6 @@ def _text(values: Iterable[int]) -> str:
     return ",".join(str(v) for v in sorted(values))
 
 
-
-
 # Built once (see store/admin.py): these run on every request or every commit.
 _ALL_PEERS = select(peers).order_by(peers.c.id)
 _PEER_OF_ORG = select(peers).where(peers.c.org_id == bindparam("org_id"))
@@ -215,10 +213,11 @@ class FederationMixin:
         """Stored bodies by (id, version) for the given ids, in any collection."""
         out: dict[tuple[str, str], bytes] = {}
         ids = sorted(set(object_ids))
+        every = self._all_collections() if ids else []
         for start in range(0, len(ids), 500):
             part = ids[start:start + 500]
             stmt = select(objects.c.id, objects.c.version, objects.c.body).where(
-                objects.c.collection_id.in_(self._all_collections()), objects.c.id.in_(part))
+                objects.c.collection_id.in_(every), objects.c.id.in_(part))
             out.update({(r[0], r[1]): r[2] for r in self.conn.execute(stmt)})
         return out
 

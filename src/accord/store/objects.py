@@ -108,10 +108,6 @@ _KNOWN = (select(objects.c.id, objects.c.version, objects.c.date_added, objects.
           .where(objects.c.collection_id == bindparam("collection"),
                  objects.c.id.in_(bindparam("ids", expanding=True))))
 
-_LATEST = (select(objects.c.id, objects.c.version)
-           .where(objects.c.collection_id == bindparam("collection"),
-                  objects.c.id.in_(bindparam("ids", expanding=True)), objects.c.is_latest.is_(True)))
-
 _ANALYZE = {"since": 0, "next": 2_000}  # rows inserted by this process since its last ANALYZE, and when next
 
 _INSERT_COLUMNS = ("date_added", "collection_id", "id", "type", "spec_version", "version", "is_latest",
@@ -232,11 +228,8 @@ class ObjectsMixin:
 
     def latest_versions(self, collection_id: int, ids: Sequence[str]) -> dict[str, str]:
         """The latest version (its sortable key) held of each id in the collection."""
-        out: dict[str, str] = {}
-        for start in range(0, len(ids), 500):
-            out.update((r[0], r[1]) for r in self.conn.execute(
-                _LATEST, {"collection": collection_id, "ids": list(ids[start:start + 500])}))
-        return out
+        return {object_id: k.version for object_id, held in self._known_versions(collection_id, list(ids)).items()
+                for k in held if k.is_latest}
 
     def _same_content(self, item: NewVersion, date_added: int, pending: dict[int, dict[str, object]]) -> bool:
         if date_added in pending:
@@ -258,14 +251,10 @@ class ObjectsMixin:
             conds.append((objects.c.date_added + 0 if flt.ids else objects.c.date_added) > flt.added_after)
         v = flt.versions
         if not v.all:
-            alternatives: list[object] = []
-            if v.first:
-                alternatives.append(objects.c.is_first.is_(True))
-            if v.last:
-                alternatives.append(objects.c.is_latest.is_(True))
+            alternatives = _first_or_last(v.first, v.last)
             if v.keys:
                 alternatives.append(objects.c.version.in_(v.keys))
-            conds.append(or_(*alternatives))  # type: ignore[arg-type]
+            conds.append(or_(*alternatives))
         return conds
 
     def scan(self, collection_id: int, flt: ObjectFilter, after: int | None, limit: int,
@@ -321,6 +310,11 @@ class ObjectsMixin:
         return int(self.conn.execute(stmt).scalar_one())
 
 
+def _first_or_last(first: bool, last: bool) -> list[Any]:
+    """match[version] first and last as conditions on the stored flags (TAXII 2.1 section 3.5.1)."""
+    return ([objects.c.is_first.is_(True)] if first else []) + ([objects.c.is_latest.is_(True)] if last else [])
+
+
 def _stored(rows: Sequence[Any], with_body: bool) -> list[StoredVersion]:
     seen: dict[tuple[int, int | None, str], Visibility] = {}  # few distinct ones: share them
     result: list[StoredVersion] = []
@@ -346,9 +340,7 @@ def _walk_sql(conn: Connection, first: bool, last: bool, every: bool,
         conds: list[Any] = [objects.c.collection_id == bindparam("collection"),
                             objects.c.date_added > bindparam("after")]
         if not every:
-            alternatives = ([objects.c.is_first.is_(True)] if first else []) + (
-                [objects.c.is_latest.is_(True)] if last else [])
-            conds.append(or_(*alternatives))
+            conds.append(or_(*_first_or_last(first, last)))
         cols = (*_COLUMNS, objects.c.body) if with_body else _COLUMNS
         compiled = (select(*cols).where(and_(*conds)).order_by(objects.c.date_added)
                     .limit(bindparam("limit")).compile(dialect=conn.dialect))
