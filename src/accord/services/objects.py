@@ -6,9 +6,12 @@ only place where stored versions turn into something a requester receives.
 
 from __future__ import annotations
 
+import threading
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
+import weakref
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
@@ -32,6 +35,9 @@ _last_prune = [0]  # statuses are pruned at most once a minute per process
 class Page:
     versions: list[StoredVersion]
     more: bool
+    # For the TAXII list endpoints: starts preparing the following page. The web layer calls it once
+    # the response has been sent, so the preparation does not compete with sending this page.
+    ahead: Callable[[], None] | None = field(default=None, compare=False)
 
     @property
     def next(self) -> str | None:
@@ -93,29 +99,119 @@ def _visible_page(tx: Tx, principal: Principal, collection: Collection, flt: Obj
         after = rows[-1].date_added
 
 
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    generation: int
+    collection_id: int
+    page: Page
+    sensitive: list[list[str]]
+
+
+_AheadKey = tuple[Principal, int, str, ObjectFilter, int | None, int, bool]
+
+
+class _PagesAhead:
+    """The next page of a paginated read, prepared while the client reads the current one.
+
+    TAXII pagination is sequential: each page's ``next`` arrives with the page, so without this the
+    server's work and the client's alternate. After serving a page with ``more``, one background
+    thread prepares the following page for the same requester and query. It is served only if the
+    database's write generation (``Store.write``) is what it was when the page was prepared, so it is
+    exactly what the request would read now; otherwise, or if it is not ready to start, the request
+    reads afresh. Its audit record is written when it is served, never when prepared.
+    """
+
+    KEEP = 8  # prepared pages kept per store (a page is at most MAX_PAGE objects)
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
+        self._waiting: weakref.WeakKeyDictionary[Store, dict[_AheadKey, Future[_Prepared | None]]] = (
+            weakref.WeakKeyDictionary())
+
+    def take(self, store: Store, key: _AheadKey) -> Future[_Prepared | None] | None:
+        with self._lock:
+            waiting = self._waiting.get(store)
+            return None if waiting is None else waiting.pop(key, None)
+
+    def start(self, store: Store, key: _AheadKey, prepare: Callable[[], _Prepared | None]) -> None:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(1, thread_name_prefix="accord-page-ahead")
+            waiting = self._waiting.setdefault(store, {})
+            waiting[key] = self._pool.submit(prepare)
+            while len(waiting) > self.KEEP:
+                waiting.pop(next(iter(waiting))).cancel()
+
+
+_AHEAD = _PagesAhead()
+
+
+def _settle(ahead: Future[_Prepared | None] | None) -> _Prepared | None:
+    """The prepared page if the preparation ran to the end; None if it had not started (cancelled)."""
+    if ahead is None or ahead.cancel():
+        return None
+    try:
+        return ahead.result()
+    except Exception:  # the request reads afresh and meets the same error itself, if any
+        return None
+
+
+def _prepare(store: Store, principal: Principal, root: ApiRoot, key: str, flt: ObjectFilter,
+             after: int, limit: int, with_body: bool) -> _Prepared | None:
+    with store.read() as tx:
+        generation = tx.generation()
+        collection, access = resolve_collection(tx, principal, root, key)
+        if not access.can_read:
+            return None
+        page = _visible_page(tx, principal, collection, flt, after, limit, with_body)
+        if tx.generation() != generation:  # PostgreSQL reads each statement afresh (read committed)
+            return None
+    return _Prepared(generation, collection.id, page, _sensitive(page.versions))
+
+
 def _read(store: Store, principal: Principal, root: ApiRoot, key: str, flt: ObjectFilter,
-          next_token: str | None, limit: int, with_body: bool, action: str) -> tuple[Collection, Page]:
+          next_token: str | None, limit: int, with_body: bool, action: str,
+          ahead: bool = False) -> tuple[Collection, Page]:
+    """One page of a read. With ``ahead`` (the TAXII list endpoints), the page carries a callable
+    that prepares the page after it in the background (:class:`_PagesAhead`)."""
     after = parse_next(next_token)
+    waiting = _AHEAD.take(store, (principal, root.id, key, flt, after, limit, with_body)) if ahead else None
+    prepared: _Prepared | None = None
     with store.read() as tx:
         collection, access = resolve_collection(tx, principal, root, key)
         if not access.can_read:
             raise NotAllowed(f"your organisation may not read collection {key!r}")
-        page = _visible_page(tx, principal, collection, flt, after, limit, with_body)
-    _audit_read(store, principal, collection, action, page.versions)
+        if waiting is not None:
+            prepared = _settle(waiting)
+            if prepared is not None and (prepared.collection_id != collection.id
+                                         or prepared.generation != tx.generation()):
+                prepared = None
+        page = prepared.page if prepared is not None else _visible_page(
+            tx, principal, collection, flt, after, limit, with_body)
+    _audit_read(store, principal, collection, action,
+                prepared.sensitive if prepared is not None else _sensitive(page.versions))
+    if ahead and page.more:
+        following = page.versions[-1].date_added
+        page = replace(page, ahead=lambda: _AHEAD.start(
+            store, (principal, root.id, key, flt, following, limit, with_body),
+            lambda: _prepare(store, principal, root, key, flt, following, limit, with_body)))
     return collection, page
 
 
+def _sensitive(versions: Sequence[StoredVersion]) -> list[list[str]]:
+    """[id, version] of each version that is not TLP:CLEAR: what a read must record."""
+    return [[v.id, display_version(v)] for v in versions if effective_tlp(v.visibility) is not Tlp.CLEAR]
+
+
 def _audit_read(store: Store, principal: Principal, collection: Collection, action: str,
-                versions: Sequence[StoredVersion]) -> None:
+                sensitive: list[list[str]]) -> None:
     """Who received what: every read that returns something not TLP:CLEAR is recorded."""
-    sensitive = [v for v in versions if effective_tlp(v.visibility) is not Tlp.CLEAR]
     if not sensitive:
         return
-    with store.write() as tx:
-        tx.audit(principal.account_id, principal.org_id, action, {
-            "collection": collection.uuid,
-            "objects": [[v.id, display_version(v)] for v in sensitive],
-        })
+    with store.write(audit_only=True) as tx:
+        tx.audit(principal.account_id, principal.org_id, action, {"collection": collection.uuid,
+                                                                  "objects": sensitive})
 
 
 def readable_objects(store: Store, principal: Principal, root: ApiRoot, key: str, flt: ObjectFilter,
@@ -134,13 +230,13 @@ def readable_objects(store: Store, principal: Principal, root: ApiRoot, key: str
 def get_objects(store: Store, principal: Principal, root: ApiRoot, key: str, flt: ObjectFilter,
                 next_token: str | None, limit: int) -> Page:
     """TAXII 2.1 section 5.4."""
-    return _read(store, principal, root, key, flt, next_token, limit, True, "taxii.get_objects")[1]
+    return _read(store, principal, root, key, flt, next_token, limit, True, "taxii.get_objects", ahead=True)[1]
 
 
 def get_manifest(store: Store, principal: Principal, root: ApiRoot, key: str, flt: ObjectFilter,
                  next_token: str | None, limit: int) -> Page:
     """TAXII 2.1 section 5.3 (no bodies are read)."""
-    return _read(store, principal, root, key, flt, next_token, limit, False, "taxii.get_manifest")[1]
+    return _read(store, principal, root, key, flt, next_token, limit, False, "taxii.get_manifest", ahead=True)[1]
 
 
 def get_object(store: Store, principal: Principal, root: ApiRoot, key: str, object_id: str,

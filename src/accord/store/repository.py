@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, bindparam, delete, select
+from sqlalchemy import BigInteger, Connection, Engine, String, bindparam, cast, delete, select, update
 
 from accord.store.admin import AdminMixin
 from accord.store.audit import AuditMixin
@@ -18,9 +18,13 @@ from accord.store.engine import make_engine, take_write_lock, writer_queue
 from accord.store.federation import FederationMixin
 from accord.store.objects import ObjectsMixin
 from accord.store.secrets import SecretBox
-from accord.store.tables import statuses
+from accord.store.tables import settings, statuses
 
 _SAVE_STATUS = statuses.insert()
+_GENERATION_KEY = "write_generation"
+_GENERATION = select(settings.c.value).where(settings.c.key == _GENERATION_KEY)
+_BUMP_GENERATION = (update(settings).where(settings.c.key == _GENERATION_KEY)
+                    .values(value=cast(cast(settings.c.value, BigInteger) + 1, String)))
 _GET_STATUS = select(statuses.c.api_root_id, statuses.c.org_id, statuses.c.body).where(
     statuses.c.id == bindparam("id"))
 
@@ -38,6 +42,15 @@ class Tx(ObjectsMixin, AdminMixin, AuditMixin, FederationMixin):
         """(api root id, org id, body) of a status resource."""
         row = self.conn.execute(_GET_STATUS, {"id": status_id}).first()
         return None if row is None else (row[0], row[1], row[2])
+
+    def generation(self) -> int:
+        """How many write transactions have changed this database (see :meth:`Store.write`)."""
+        value = self.conn.execute(_GENERATION).scalar()
+        return 0 if value is None else int(value)
+
+    def bump_generation(self) -> None:
+        if self.conn.execute(_BUMP_GENERATION).rowcount == 0:
+            self.conn.execute(settings.insert(), {"key": _GENERATION_KEY, "value": "1"})
 
     def prune_statuses(self, created_before: int) -> int:
         return int(self.conn.execute(delete(statuses).where(statuses.c.created < created_before)).rowcount)
@@ -63,12 +76,19 @@ class Store:
             yield Tx(conn, self.secrets)
 
     @contextmanager
-    def write(self) -> Iterator[Tx]:
+    def write(self, *, audit_only: bool = False) -> Iterator[Tx]:
+        """A write transaction. Unless it only appends to the audit log, it also advances the write
+        generation in the same transaction, so a reader that sees the generation unchanged knows that
+        nothing else it could read has changed either (``services.objects`` relies on this to serve
+        pages prepared ahead of time)."""
         with self._writers.turn() if self._writers else nullcontext(), self.engine.connect() as conn:
             conn.execution_options(accord_write=True)
             with conn.begin():
                 take_write_lock(conn)
-                yield Tx(conn, self.secrets)
+                tx = Tx(conn, self.secrets)
+                yield tx
+                if not audit_only:
+                    tx.bump_generation()
 
     def close(self) -> None:
         self.engine.dispose()

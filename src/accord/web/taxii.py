@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import anyio
 import anyio.to_thread
 import orjson
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -89,7 +90,20 @@ def _envelope(page: Page) -> Response:
     if not page.versions:
         return Response(b"{}", media_type=TAXII_MEDIA)
     body = envelope([v.body for v in page.versions], page.more, page.next)
-    return Response(body, media_type=TAXII_MEDIA, headers=_page_headers(page))
+    return Response(body, media_type=TAXII_MEDIA, headers=_page_headers(page), background=_ahead(page))
+
+
+def _ahead(page: Page) -> BackgroundTask | None:
+    """Prepare the following page once this one is sent (services.objects._PagesAhead). Starting
+    only hands the work to its own thread, so it is called here rather than through a thread hop."""
+    start = page.ahead
+    if start is None:
+        return None
+
+    async def run() -> None:
+        start()
+
+    return BackgroundTask(run)
 
 
 def _collection_resource(col: Any, access: Any) -> dict[str, Any]:
@@ -173,7 +187,7 @@ async def manifest(request: Request) -> Response:
     body: dict[str, Any] = {"more": page.more, "objects": records}
     if page.more:
         body["next"] = page.next
-    return _json(body, headers=_page_headers(page))
+    return Response(orjson.dumps(body), media_type=TAXII_MEDIA, headers=_page_headers(page), background=_ahead(page))
 
 
 # 5.4 Get Objects, 5.5 Add Objects
