@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
@@ -32,7 +33,32 @@ def build_app(settings: Settings) -> Starlette:
     app = create_app(open_store(settings, migrate=False))
     enable_federation(app, settings.data_dir)
     _also_run(app, run_sweeps)
+    _collect_less(app)
     return app
+
+
+GC_THRESHOLDS = (20_000, 20, 20)
+
+
+def _collect_less(app: Starlette) -> None:
+    """Once the node has started, freeze what it has built (modules, keys, caches: collected never
+    again) and let the young generation grow to 20,000 objects instead of 700 before a collection.
+
+    A 100-object POST allocates some 4,000 dicts and lists that die with the request; with the
+    defaults the cyclic collector ran several times per request and rescanned the whole heap
+    often, about 3.5 us of CPU per object ingested (7 %, measured in process).
+    """
+    inner = app.router.lifespan_context
+
+    @contextlib.asynccontextmanager
+    async def lifespan(a: Starlette) -> AsyncIterator[None]:
+        async with inner(a):
+            gc.collect()
+            gc.freeze()
+            gc.set_threshold(*GC_THRESHOLDS)
+            yield
+
+    app.router.lifespan_context = lifespan
 
 
 def _also_run(app: Starlette, task: Callable[[Store], Coroutine[Any, Any, None]]) -> None:
