@@ -74,10 +74,12 @@ def prepare(store: Store, principal: Principal, checked: Sequence[CheckedObject]
     # signatures (two public-key checks per object); a format-2 copy is verified cheaply and the
     # store reports it unchanged.
     single = [c.id for c, f in zip(checked, found_all, strict=True) if isinstance(f, tuple) and not f[0].batched]
+    signed = any(isinstance(f, tuple) for f in found_all)
     with store.read() as tx:
         peer = tx.peer_of_org(principal.org_id)
-        keys = tx.node_keys()
-        node_orgs = {p.node_id: p.org_id for p in tx.list_peers() if p.node_id}
+        # keys and peer nodes matter only to signed objects (most posts by local users have none)
+        keys = tx.node_keys() if signed else {}
+        node_orgs = {p.node_id: p.org_id for p in tx.list_peers() if p.node_id} if signed else {}
         held = tx.bodies_of(single) if single and peer is not None and peer.kind is PeerKind.NODE else {}
     from_node = peer is not None and peer.kind is PeerKind.NODE
     via = None if peer is None else peer.id

@@ -13,6 +13,9 @@ import time
 from datetime import UTC, datetime
 
 _TS = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?Z\Z", re.ASCII)
+# the same shape with every field's range but the day of the month's: one match settles most strings
+_TS_IN_RANGE = re.compile(r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:"
+                          r"(?:[0-5]\d|60)(\.\d+)?Z\Z", re.ASCII)
 _DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 _DAY_LIMITS = {f"{m:02d}": f"{d:02d}" for m, d in zip(range(1, 13), _DAYS, strict=True)}
 
@@ -42,12 +45,14 @@ def timestamp_key(text: object) -> str:
     This runs several times for every object ingested, so the common well-formed case is checked
     on the string itself; anything unusual goes through :func:`_parts` for a precise message.
     """
-    if isinstance(text, str) and _TS.match(text):
-        mo, d = text[5:7], text[8:10]
-        if ("01" <= mo <= "12" and "01" <= d <= _DAY_LIMITS[mo] and text[11:13] <= "23" and text[14:16] <= "59"
-                and text[17:19] <= "60" and (mo != "02" or d != "29" or calendar.isleap(int(text[:4])))):
-            frac = text[20:-1]
-            return f"{text[:19]}.{frac[:9]:0<9}Z"
+    if type(text) is str:
+        m = _TS_IN_RANGE.match(text)
+        if m is not None:
+            day = text[8:10]
+            if day < "29" or (day <= _DAY_LIMITS[text[5:7]] and (
+                    day != "29" or text[5:7] != "02" or calendar.isleap(int(text[:4])))):
+                frac = m.group(1)
+                return f"{text[:19]}{frac[:10]:0<10}Z" if frac else f"{text[:19]}.000000000Z"
     y, mo_, d_, h, mi, s, frac = _parts(text)
     return f"{y:04d}-{mo_:02d}-{d_:02d}T{h:02d}:{mi:02d}:{s:02d}.{frac[:9].ljust(9, '0')}Z"
 

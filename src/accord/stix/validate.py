@@ -24,6 +24,7 @@ _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F
 _ID = re.compile(rf"([a-z0-9][a-z0-9-]{{1,248}}[a-z0-9])--({_UUID})\Z")
 _PROPERTY = re.compile(r"[a-z0-9_]{3,250}\Z")
 _GOOD_NAMES = {"id"}  # grows with property names seen valid; "id" is the one shorter than 3
+_GOOD_TYPES: set[str] = set()  # grows with object types seen valid
 
 SCO_TYPES = frozenset({
     "artifact", "autonomous-system", "directory", "domain-name", "email-addr", "email-message",
@@ -51,11 +52,21 @@ class _Bad(Exception):
     pass
 
 
+_ID_TYPES: dict[str, str] = {}  # identifiers seen valid -> their type: producers and markings recur
+
+
 def _is_id(value: object, of_type: str | None = None) -> bool:
     if not isinstance(value, str):
         return False
-    m = _ID.match(value)
-    return m is not None and (of_type is None or m.group(1) == of_type)
+    found = _ID_TYPES.get(value)
+    if found is None:
+        m = _ID.match(value)
+        if m is None:
+            return False
+        if len(_ID_TYPES) >= 4096:
+            _ID_TYPES.clear()
+        found = _ID_TYPES[value] = m.group(1)
+    return of_type is None or found == of_type
 
 
 def _ts(obj: Mapping[str, Any], name: str, required: bool = False) -> str | None:
@@ -276,8 +287,11 @@ def check_object(obj: object) -> CheckedObject:
 
 def _check(obj: dict[str, Any]) -> CheckedObject:
     type_ = obj.get("type")
-    if not isinstance(type_, str) or not _TYPE.match(type_) or "--" in type_:
-        raise _Bad("'type' must be 3-250 characters of a-z, 0-9 and single hyphens")
+    if not isinstance(type_, str) or type_ not in _GOOD_TYPES:
+        if not isinstance(type_, str) or not _TYPE.match(type_) or "--" in type_:
+            raise _Bad("'type' must be 3-250 characters of a-z, 0-9 and single hyphens")
+        if len(_GOOD_TYPES) < 1_000:  # types, too, come from a small vocabulary
+            _GOOD_TYPES.add(type_)
     if type_ == "bundle":
         raise _Bad("a bundle is not a STIX object; post its 'objects' in an envelope")
     object_id = obj.get("id")
