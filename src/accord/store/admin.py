@@ -11,6 +11,7 @@ from accord.domain.errors import Conflict, NotFound
 from accord.domain.model import ApiRoot, Collection, Organisation, OrgKind, SharingGroup
 from accord.domain.sharing import CollectionAccess, Role
 from accord.stix.timestamps import now_micros
+from accord.store import fast
 from accord.store.tables import (
     accounts,
     api_keys,
@@ -122,8 +123,11 @@ class AdminMixin:
 
     def find_key(self, key_id: str) -> tuple[str, int, str, int, Role] | None:
         """(secret hash, account id, account name, org id, role) of an active key."""
-        row = self.conn.execute(_FIND_KEY, {"key_id": key_id}).first()
-        return None if row is None else (row[0], row[1], row[2], row[3], Role(row[4]))
+        found = fast.rows(self.conn, _FIND_KEY, {"key_id": key_id})
+        if not found:
+            return None
+        row = found[0]
+        return (row[0], row[1], row[2], row[3], Role(row[4]))
 
     # sharing groups -----------------------------------------------------------------------
     def add_group(self, name: str, marking_id: str, description: str) -> int:
@@ -141,10 +145,10 @@ class AdminMixin:
 
     def list_groups(self) -> list[SharingGroup]:
         members: dict[int, set[int]] = {}
-        for gid, oid in self.conn.execute(_ALL_MEMBERS):
+        for gid, oid in fast.rows(self.conn, _ALL_MEMBERS):
             members.setdefault(gid, set()).add(oid)
         return [SharingGroup(r[0], r[1], r[2], frozenset(members.get(r[0], ())))
-                for r in self.conn.execute(_ALL_GROUPS)]
+                for r in fast.rows(self.conn, _ALL_GROUPS)]
 
     def get_group(self, name: str) -> SharingGroup:
         for group in self.list_groups():
@@ -153,7 +157,7 @@ class AdminMixin:
         raise NotFound(f"no sharing group {name!r}")
 
     def groups_of(self, org_id: int) -> frozenset[int]:
-        return frozenset(self.conn.execute(_GROUPS_OF, {"org_id": org_id}).scalars())
+        return frozenset(r[0] for r in fast.rows(self.conn, _GROUPS_OF, {"org_id": org_id}))
 
     # API roots and collections -------------------------------------------------------------
     def add_api_root(self, name: str, title: str, description: str, max_content_length: int) -> ApiRoot:
@@ -163,7 +167,7 @@ class AdminMixin:
                        max_content_length)
 
     def list_api_roots(self) -> list[ApiRoot]:
-        return [ApiRoot(*r) for r in self.conn.execute(_API_ROOTS)]
+        return [ApiRoot(*r) for r in fast.rows(self.conn, _API_ROOTS)]
 
     def get_api_root(self, name: str) -> ApiRoot:
         for root in self.list_api_roots():
@@ -179,8 +183,8 @@ class AdminMixin:
                           title, description, alias)
 
     def list_collections(self, api_root_id: int | None = None) -> list[Collection]:
-        rows = (self.conn.execute(_COLLECTIONS) if api_root_id is None
-                else self.conn.execute(_COLLECTIONS_OF_ROOT, {"api_root_id": api_root_id}))
+        rows = (fast.rows(self.conn, _COLLECTIONS) if api_root_id is None
+                else fast.rows(self.conn, _COLLECTIONS_OF_ROOT, {"api_root_id": api_root_id}))
         return [Collection(*r) for r in rows]
 
     def find_collection(self, api_root_id: int | None, key: str) -> Collection:
@@ -200,4 +204,4 @@ class AdminMixin:
     def access_of(self, org_id: int) -> dict[int, CollectionAccess]:
         """Every collection the organisation may use, keyed by collection id."""
         return {r[0]: CollectionAccess(bool(r[1]), bool(r[2]))
-                for r in self.conn.execute(_ACCESS_OF, {"org_id": org_id})}
+                for r in fast.rows(self.conn, _ACCESS_OF, {"org_id": org_id})}

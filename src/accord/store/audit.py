@@ -13,14 +13,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from accord.stix.timestamps import now_micros
+from accord.store import fast
 from accord.store.tables import audit_log
 
 GENESIS = "0" * 64
 _LAST = select(audit_log.c.seq, audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1)
-_APPEND = audit_log.insert()
+_APPEND = audit_log.insert().values({c: bindparam(c.name) for c in audit_log.c})
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,11 +49,11 @@ class AuditMixin:
 
     def audit(self, account_id: int | None, org_id: int | None, action: str, details: dict[str, Any]) -> None:
         """Append one record; the caller's write transaction serialises appends."""
-        last = self.conn.execute(_LAST).first()
-        seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+        last = fast.rows(self.conn, _LAST)
+        seq, prev = (last[0][0] + 1, last[0][1]) if last else (1, GENESIS)
         at = now_micros()
         details_json = orjson.dumps(details, option=orjson.OPT_SORT_KEYS)
-        self.conn.execute(_APPEND, {
+        fast.execute(self.conn, _APPEND, {
             "seq": seq, "at": at, "account_id": account_id, "org_id": org_id, "action": action,
             "details": details_json, "prev_hash": prev,
             "hash": record_hash(prev, seq, at, account_id, org_id, action, details_json)})

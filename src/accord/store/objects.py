@@ -16,6 +16,7 @@ from sqlalchemy import BigInteger, Connection, String, and_, bindparam, cast, de
 from accord.domain.sharing import Visibility
 from accord.domain.tlp import Tlp
 from accord.stix.timestamps import now_micros
+from accord.store import fast
 from accord.store.tables import objects, settings
 
 _CLOCK_KEY = "last_date_added"
@@ -135,7 +136,8 @@ class ObjectsMixin:
         """
         now = now_micros()
         stmt = _ADVANCE_SQLITE if self.conn.dialect.name == "sqlite" else _ADVANCE_OTHER
-        advanced = self.conn.execute(stmt, {"count": count, "floor": now + count - 1}).scalar()
+        found = fast.rows(self.conn, stmt, {"count": count, "floor": now + count - 1})
+        advanced = found[0][0] if found else None
         if advanced is None:
             self.conn.execute(settings.insert(), {"key": _CLOCK_KEY, "value": str(now + count - 1)})
             return now

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import BigInteger, Connection, Engine, String, bindparam, cast, delete, select, update
 
+from accord.store import fast
 from accord.store.admin import AdminMixin
 from accord.store.audit import AuditMixin
 from accord.store.engine import make_engine, take_write_lock, writer_queue
@@ -20,7 +21,9 @@ from accord.store.objects import ObjectsMixin
 from accord.store.secrets import SecretBox
 from accord.store.tables import settings, statuses
 
-_SAVE_STATUS = statuses.insert()
+_SAVE_STATUS = statuses.insert().values(id=bindparam("id"), api_root_id=bindparam("api_root_id"),
+                                        org_id=bindparam("org_id"), created=bindparam("created"),
+                                        body=bindparam("body"))
 _GENERATION_KEY = "write_generation"
 _GENERATION = select(settings.c.value).where(settings.c.key == _GENERATION_KEY)
 _BUMP_GENERATION = (update(settings).where(settings.c.key == _GENERATION_KEY)
@@ -35,7 +38,7 @@ class Tx(ObjectsMixin, AdminMixin, AuditMixin, FederationMixin):
         self.secrets = secrets
 
     def save_status(self, status_id: str, api_root_id: int, org_id: int, created: int, body: bytes) -> None:
-        self.conn.execute(_SAVE_STATUS, {"id": status_id, "api_root_id": api_root_id, "org_id": org_id,
+        fast.execute(self.conn, _SAVE_STATUS, {"id": status_id, "api_root_id": api_root_id, "org_id": org_id,
                                               "created": created, "body": body})
 
     def get_status(self, status_id: str) -> tuple[int, int, bytes] | None:
@@ -45,11 +48,11 @@ class Tx(ObjectsMixin, AdminMixin, AuditMixin, FederationMixin):
 
     def generation(self) -> int:
         """How many write transactions have changed this database (see :meth:`Store.write`)."""
-        value = self.conn.execute(_GENERATION).scalar()
-        return 0 if value is None else int(value)
+        found = fast.rows(self.conn, _GENERATION)
+        return int(found[0][0]) if found else 0
 
     def bump_generation(self) -> None:
-        if self.conn.execute(_BUMP_GENERATION).rowcount == 0:
+        if fast.execute(self.conn, _BUMP_GENERATION) == 0:
             self.conn.execute(settings.insert(), {"key": _GENERATION_KEY, "value": "1"})
 
     def prune_statuses(self, created_before: int) -> int:
