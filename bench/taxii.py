@@ -68,7 +68,7 @@ def ingest(server: Server, n: int, concurrency: int, budget: float, progress: Pr
                     return
                 r = client.post(server.objects_url, content=body, headers={"Content-Type": TAXII})
                 r.raise_for_status()
-                if r.json().get("failure_count"):
+                if orjson.loads(r.content).get("failure_count"):
                     raise RuntimeError(f"{server.name} refused objects: {r.text[:300]}")
                 progress.advance(task, 100)
                 if time.perf_counter() - start > budget:

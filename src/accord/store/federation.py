@@ -19,6 +19,7 @@ from accord.domain.tlp import Tlp
 from accord.federation.model import Peer, PeerKind, levels_of, levels_text
 from accord.federation.signing import PublicKeys, Signature
 from accord.stix.timestamps import now_micros
+from accord.store import fast
 from accord.store.secrets import SecretBox, SecretError, is_sealed
 from accord.store.tables import (
     collections,
@@ -61,6 +62,7 @@ def _text(values: Iterable[int]) -> str:
 # Built once (see store/admin.py): these run on every request or every commit.
 _ALL_PEERS = select(peers).order_by(peers.c.id)
 _PEER_OF_ORG = select(peers).where(peers.c.org_id == bindparam("org_id"))
+_IS_PEER_ORG = select(peers.c.id).where(peers.c.org_id == bindparam("org_id")).limit(1)
 _NODE_KEYS = select(node_keys)
 _COLLECTION_IDS = select(collections.c.id)
 _HELD_BLOBS = select(signature_blobs.c.digest).where(
@@ -112,6 +114,8 @@ class FederationMixin:
         return None if row is None else self._peer(row)
 
     def peer_of_org(self, org_id: int) -> Peer | None:
+        if not fast.rows(self.conn, _IS_PEER_ORG, {"org_id": org_id}):  # every local user's POST asks
+            return None
         row = self.conn.execute(_PEER_OF_ORG, {"org_id": org_id}).first()
         return None if row is None else self._peer(row)
 

@@ -104,10 +104,22 @@ def _advance(larger: Any) -> Any:
 # executes, and building them per call cost more than the SQL itself.
 _ADVANCE_SQLITE = _advance(func.max)  # SQLite's two-argument max() is a scalar function
 _ADVANCE_OTHER = _advance(func.greatest)
-_KNOWN = (select(objects.c.id, objects.c.version, objects.c.date_added, objects.c.owner_org, objects.c.is_first,
-                 objects.c.is_latest)
-          .where(objects.c.collection_id == bindparam("collection"),
-                 objects.c.id.in_(bindparam("ids", expanding=True))))
+_KNOWN_COLUMNS = (objects.c.id, objects.c.version, objects.c.date_added, objects.c.owner_org, objects.c.is_first,
+                  objects.c.is_latest)
+_KNOWN_SIZES = (1, 4, 16, 64, 128, 256, 500)
+_KNOWN_BY_SIZE: dict[int, Any] = {}
+
+
+def _known_in(size: int) -> Any:
+    """What is stored of up to ``size`` ids, for the driver's cursor (``fast`` does not expand lists):
+    lists are padded to the next of a few sizes by repeating an id, which changes nothing in IN."""
+    stmt = _KNOWN_BY_SIZE.get(size)
+    if stmt is None:
+        stmt = _KNOWN_BY_SIZE[size] = (
+            select(*_KNOWN_COLUMNS)
+            .where(objects.c.collection_id == bindparam("collection"),
+                   objects.c.id.in_([bindparam(f"id{n}") for n in range(size)])))
+    return stmt
 
 _ANALYZE = {"since": 0, "next": 2_000}  # rows inserted by this process since its last ANALYZE, and when next
 
@@ -222,7 +234,11 @@ class ObjectsMixin:
     def _known_versions(self, collection_id: int, ids: list[str]) -> dict[str, list[_Known]]:
         known: dict[str, list[_Known]] = {}
         for start in range(0, len(ids), 500):
-            for r in self.conn.execute(_KNOWN, {"collection": collection_id, "ids": ids[start:start + 500]}):
+            chunk = ids[start:start + 500]
+            size = next(s for s in _KNOWN_SIZES if s >= len(chunk))
+            params: dict[str, Any] = {f"id{n}": chunk[min(n, len(chunk) - 1)] for n in range(size)}
+            params["collection"] = collection_id
+            for r in fast.rows(self.conn, _known_in(size), params):
                 k = _Known(r[1], r[2], r[3], bool(r[4]), bool(r[5]))
                 k.stored_flags = (k.is_first, k.is_latest)
                 known.setdefault(r[0], []).append(k)
