@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from stix2patterns.validator import run_validator
 
-from accord.stix.patterns import fast_accepts, pattern_errors
+from accord.stix.patterns import _LITERAL, fast_accepts, pattern_errors
 
 _obj = st.sampled_from(["ipv4-addr", "ipv6-addr", "domain-name", "url", "file", "email-addr", "x-custom-thing",
                         "a", "or", "AND", "network-traffic", "x_y", "ab-", "-ab"])
@@ -49,3 +51,12 @@ def test_fast_path_covers_the_common_indicators() -> None:
               "[url:value = 'http://evil.example/a?b=c']", "[file:hashes.'SHA-256' = '" + "a" * 64 + "']",
               "[email-addr:value = 'x@evil.example' OR domain-name:value = 'evil.example']"):
         assert fast_accepts(p), p
+
+
+@given(st.text(alphabet="a'\\ ", max_size=14))
+@settings(max_examples=3000)
+def test_literal_rule_matches_the_strings_of_the_plain_rule(text: str) -> None:
+    """The string literal is written as runs between escapes for speed; it must accept exactly what
+    the plain rule (any character but ' and \\, or an escaped ' or \\) accepts."""
+    plain = re.compile(r"'(?:[^'\\]|\\['\\])*'\Z")
+    assert (re.match(_LITERAL + r"\Z", text) is None) == (plain.match(text) is None)

@@ -21,7 +21,10 @@ _NOT_KEYWORD = r"(?!(?:true|false)(?![A-Za-z0-9_-]))"  # the lexer reads these a
 _IDENT = rf"{_NOT_KEYWORD}[a-z][a-z0-9_-]*[a-z0-9]"
 _STEP = rf"(?:{_NOT_KEYWORD}[a-z_][a-z0-9_]*|'[A-Za-z0-9_-]+')"
 _WS = r"[ \t\r\n]"
-_COMPARISON = rf"{_IDENT}:{_STEP}(?:\.{_STEP})*{_WS}*!?={_WS}*'(?:[^'\\]|\\['\\])*'"
+# the literal: runs of ordinary characters between escapes (a backslash before ' or \), written so that the regular
+# expression engine takes a run at a time instead of trying two alternatives per character
+_LITERAL = r"'[^'\\]*(?:\\['\\][^'\\]*)*'"
+_COMPARISON = rf"{_IDENT}:{_STEP}(?:\.{_STEP})*{_WS}*!?={_WS}*{_LITERAL}"
 _SIMPLE = re.compile(rf"\[{_WS}*{_COMPARISON}(?:{_WS}+(?:AND|OR){_WS}+{_COMPARISON})*{_WS}*\]\Z")
 _HASH_COMPARISON = re.compile(r":hashes\.('?)([A-Za-z0-9-]+)\1[ \t\r\n]*!?=[ \t\r\n]*'([^']*)'")
 _HEX_LENGTH = {"MD5": 32, "SHA1": 40, "SHA256": 64}

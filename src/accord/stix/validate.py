@@ -313,7 +313,9 @@ def _check(obj: dict[str, Any]) -> CheckedObject:
         version_key = _ts(obj, "modified") or _ts(obj, "created") or ""
     else:
         created = _ts(obj, "created", True)
-        modified = _ts(obj, "modified", type_ not in _META_TYPES) or created
+        # a first version's 'modified' is usually the very string of its 'created'
+        modified = created if obj.get("modified") == obj["created"] else (
+            _ts(obj, "modified", type_ not in _META_TYPES) or created)
         assert created is not None and modified is not None
         if modified < created:
             raise _Bad("'modified' must not be earlier than 'created'")
