@@ -317,7 +317,8 @@ def add_objects(store: Store, principal: Principal, root: ApiRoot, key: str,
             raise NotAllowed(f"you may not write to collection {key!r}")
         groups = {g.marking_id: g.id for g in tx.list_groups()}
         items = [NewVersion(c.id, c.type, c.spec_version, c.version_key, c.revoked, tlp_of(c.marking_refs),
-                            frozenset(groups[m] for m in c.marking_refs if m in groups), orjson.dumps(c.obj))
+                            frozenset(groups[m] for m in c.marking_refs if m in groups) if groups else frozenset(),
+                            orjson.dumps(c.obj))
                  for _, c in checked]
         outcomes, refused = ingest.store_versions(tx, plan, principal, collection.id, [c for _, c in checked], items)
         added: list[list[str]] = []
