@@ -7,6 +7,7 @@ only place where stored versions turn into something a requester receives.
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 import weakref
 from collections.abc import Callable, Sequence
@@ -121,27 +122,32 @@ class _PagesAhead:
     reads afresh. Its audit record is written when it is served, never when prepared.
     """
 
-    KEEP = 8  # prepared pages kept per store (a page is at most MAX_PAGE objects)
+    KEEP = 4  # prepared pages kept per store: a page is at most MAX_PAGE objects
+    MAX_AGE = 60.0  # seconds a prepared page waits for its request before it is dropped
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
-        self._waiting: weakref.WeakKeyDictionary[Store, dict[_AheadKey, Future[_Prepared | None]]] = (
+        self._waiting: weakref.WeakKeyDictionary[Store, dict[_AheadKey, tuple[float, Future[_Prepared | None]]]] = (
             weakref.WeakKeyDictionary())
 
     def take(self, store: Store, key: _AheadKey) -> Future[_Prepared | None] | None:
         with self._lock:
             waiting = self._waiting.get(store)
-            return None if waiting is None else waiting.pop(key, None)
+            found = None if waiting is None else waiting.pop(key, None)
+        return None if found is None else found[1]
 
     def start(self, store: Store, key: _AheadKey, prepare: Callable[[], _Prepared | None]) -> None:
+        now = time.monotonic()
         with self._lock:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(1, thread_name_prefix="accord-page-ahead")
             waiting = self._waiting.setdefault(store, {})
-            waiting[key] = self._pool.submit(prepare)
+            for old in [k for k, (at, _) in waiting.items() if now - at > self.MAX_AGE]:
+                waiting.pop(old)[1].cancel()
+            waiting[key] = (now, self._pool.submit(prepare))
             while len(waiting) > self.KEEP:
-                waiting.pop(next(iter(waiting))).cancel()
+                waiting.pop(next(iter(waiting)))[1].cancel()
 
 
 _AHEAD = _PagesAhead()
