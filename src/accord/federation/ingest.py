@@ -83,6 +83,7 @@ def prepare(store: Store, principal: Principal, checked: Sequence[CheckedObject]
         held = tx.bodies_of(single) if single and peer is not None and peer.kind is PeerKind.NODE else {}
     from_node = peer is not None and peer.kind is PeerKind.NODE
     via = None if peer is None else peer.id
+    originated_here = Admit(principal.org_id, None, None, 0, via)  # one for all: it is immutable
     decisions: list[Admit | str] = []
     jobs: list[tuple[int, PublicKeys, Signature, dict[str, Any], int, frozenset[str]]] = []
     for c, found in zip(checked, found_all, strict=True):
@@ -96,7 +97,7 @@ def prepare(store: Store, principal: Principal, checked: Sequence[CheckedObject]
                 # Originated here. An ML-DSA-65 signature costs about a millisecond, far more than
                 # storing the object, so it is not made on the request path: the first push or
                 # signed pull signs it once and keeps it (outbound.select_for_peer).
-                decisions.append(Admit(principal.org_id, None, None, 0, via))
+                decisions.append(originated_here)
             continue
         sig, hops, covered = found
         registered = keys.get(sig.key_id)

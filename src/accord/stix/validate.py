@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from accord.domain.errors import InvalidObject
 from accord.stix.patterns import pattern_errors
@@ -35,9 +34,9 @@ _META_TYPES = frozenset({"marking-definition", "language-content", "extension-de
 _OPINIONS = frozenset({"strongly-disagree", "disagree", "neutral", "agree", "strongly-agree"})
 
 
-@dataclass(frozen=True, slots=True)
-class CheckedObject:
-    """A valid object with what the store indexes. ``version_key`` is "" for unversioned SCOs."""
+class CheckedObject(NamedTuple):
+    """A valid object with what the store indexes. ``version_key`` is "" for unversioned SCOs.
+    (A named tuple: one is built per object ingested, several times faster than a frozen dataclass.)"""
 
     id: str
     type: str
@@ -323,12 +322,4 @@ def _check(obj: dict[str, Any]) -> CheckedObject:
     check = _CHECKS.get(type_)
     if check is not None:
         check(obj)
-    return CheckedObject(
-        id=object_id,
-        type=type_,
-        spec_version=spec_version,
-        version_key=version_key,
-        revoked=obj.get("revoked") is True,
-        marking_refs=markings,
-        obj=obj,
-    )
+    return CheckedObject(object_id, type_, spec_version, version_key, obj.get("revoked") is True, markings, obj)

@@ -41,8 +41,10 @@ class AddOutcome(Enum):
     NOT_OWNER = "not-owner"  # another organisation originated this id in this collection
 
 
-@dataclass(frozen=True, slots=True)
-class NewVersion:
+class NewVersion(NamedTuple):
+    """A version to store (a named tuple: ingest builds one per object, and a frozen dataclass's
+    initialiser cost several times as much)."""
+
     id: str
     type: str
     spec_version: str
