@@ -33,9 +33,10 @@ ALL_SHAREABLE = frozenset({Tlp.CLEAR, Tlp.GREEN, Tlp.AMBER})
 
 
 class Node:
-    def __init__(self, name: str, data_dir: Path, admin_key: str = "") -> None:
-        """``admin_key``: for a data directory initialised already (a copy of another node's)."""
-        self.name, self.data_dir = name, data_dir
+    def __init__(self, name: str, data_dir: Path, admin_key: str = "", database_url: str | None = None) -> None:
+        """``admin_key``: for a data directory initialised already (a copy of another node's);
+        ``database_url``: PostgreSQL instead of the embedded SQLite."""
+        self.name, self.data_dir, self.database_url = name, data_dir, database_url
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -46,6 +47,8 @@ class Node:
     def start(self) -> None:
         env = {**os.environ, "ACCORD_DATA_DIR": str(self.data_dir)}
         env.pop("ACCORD_DATABASE_URL", None)
+        if self.database_url:
+            env["ACCORD_DATABASE_URL"] = self.database_url
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "accord", "serve", "--json", "--port", str(self.port)],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
@@ -86,7 +89,8 @@ class Node:
     @property
     def store(self) -> Store:
         if self._store is None:
-            self._store = open_store(Settings(self.data_dir))  # as the node opens it: secrets key included
+            # as the node opens it: secrets key included
+            self._store = open_store(Settings(self.data_dir, self.database_url))
         return self._store
 
     def close(self) -> None:

@@ -10,11 +10,13 @@ import pytest
 
 from accord.domain.tlp import Tlp
 from tests.federation.cluster import Node, link, version_of, wait_until
+from tests.federation.conftest import BOTH_BACKENDS
 from tests.stixgen import indicator
 
 pytestmark = pytest.mark.e2e
 
 
+@BOTH_BACKENDS
 def test_mesh_of_five_converges_without_loops(nodes: Callable[[str], Node]) -> None:
     mesh = [nodes(f"N{i}") for i in range(5)]
     for x, y in itertools.combinations(mesh, 2):

@@ -10,6 +10,7 @@ import pytest
 from accord.domain.tlp import Tlp
 from accord.federation import peers as fed
 from tests.federation.cluster import Node, link, version_of, wait_until
+from tests.federation.conftest import BOTH_BACKENDS
 from tests.stixgen import indicator
 
 pytestmark = pytest.mark.e2e
@@ -22,6 +23,7 @@ def _no_duplicates(node: Node) -> None:
     assert counts and max(counts.values()) == 1
 
 
+@BOTH_BACKENDS
 def test_a_peer_that_was_down_catches_up_exactly(nodes: Callable[[str], Node]) -> None:
     a, b = nodes("A"), nodes("B")
     link(a, b)
@@ -43,6 +45,7 @@ def test_a_peer_that_was_down_catches_up_exactly(nodes: Callable[[str], Node]) -
     assert status["queue"] == 0
 
 
+@BOTH_BACKENDS
 def test_kill_9_mid_sync_loses_no_acknowledged_object(nodes: Callable[[str], Node]) -> None:
     a, b = nodes("A"), nodes("B")
     link(a, b)
