@@ -47,7 +47,8 @@ def rows(conn: Connection, stmt: ClauseElement, params: Mapping[str, Any] | None
     """All rows of a SELECT (or of a statement with RETURNING) as tuples."""
     cursor = _run(conn, stmt, params or {})
     try:
-        return [tuple(r) for r in cursor.fetchall()]
+        rows: list[tuple[Any, ...]] = cursor.fetchall()  # both drivers give tuples
+        return rows
     finally:
         cursor.close()
 

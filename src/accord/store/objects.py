@@ -297,17 +297,11 @@ class ObjectsMixin:
               with_body: bool) -> list[StoredVersion]:
         """The hot path of every full pull: a collection in date_added order, first/last/all versions.
 
-        Its SQL is compiled once per shape and run on the driver's cursor: building SQLAlchemy rows
-        and statement cache keys had cost more per object than SQLite's own work."""
-        sql, names, fixed = _walk_sql(self.conn, versions.first, versions.last, versions.all, with_body)
-        values = {**fixed, "collection": collection_id, "after": after, "limit": limit}
-        cursor = self.conn.connection.cursor()
-        try:
-            cursor.execute(sql, [values[n] for n in names] if names is not None else values)
-            rows = cursor.fetchall()
-        finally:
-            cursor.close()
-        return _stored(rows, with_body)
+        One statement per shape, run on the driver's cursor (``fast``): building SQLAlchemy rows and
+        statement cache keys had cost more per object than SQLite's own work."""
+        stmt = _walk_statement(versions.first, versions.last, versions.all, with_body)
+        return _stored(fast.rows(self.conn, stmt, {"collection": collection_id, "after": after, "limit": limit}),
+                       with_body)
 
     def delete_versions(self, collection_id: int, object_id: str, date_addeds: Sequence[int]) -> None:
         """Delete the given versions of one object and mend the first/latest flags of the rest."""
@@ -347,24 +341,19 @@ def _stored(rows: Sequence[Any], with_body: bool) -> list[StoredVersion]:
     return result
 
 
-_WALK_SQL: dict[tuple[str, bool, bool, bool, bool], tuple[str, tuple[str, ...] | None, dict[str, Any]]] = {}
+_WALKS: dict[tuple[bool, bool, bool, bool], Any] = {}
 
 
-def _walk_sql(conn: Connection, first: bool, last: bool, every: bool,
-              with_body: bool) -> tuple[str, tuple[str, ...] | None, dict[str, Any]]:
-    """(SQL, positional parameter names or None for named ones, fixed parameter values) of
-    :meth:`ObjectsMixin._walk`, per dialect."""
-    key = (conn.dialect.name, first, last, every, with_body)
-    found = _WALK_SQL.get(key)
-    if found is None:
+def _walk_statement(first: bool, last: bool, every: bool, with_body: bool) -> Any:
+    """The statement of :meth:`ObjectsMixin._walk` for one shape, built once."""
+    key = (first, last, every, with_body)
+    stmt = _WALKS.get(key)
+    if stmt is None:
         conds: list[Any] = [objects.c.collection_id == bindparam("collection"),
                             objects.c.date_added > bindparam("after")]
         if not every:
             conds.append(or_(*_first_or_last(first, last)))
         cols = (*_COLUMNS, objects.c.body) if with_body else _COLUMNS
-        compiled = (select(*cols).where(and_(*conds)).order_by(objects.c.date_added)
-                    .limit(bindparam("limit")).compile(dialect=conn.dialect))
-        names = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup is not None else None
-        fixed = {k: v for k, v in compiled.params.items() if k not in ("collection", "after", "limit")}
-        found = _WALK_SQL[key] = (str(compiled), names, fixed)
-    return found
+        stmt = _WALKS[key] = (select(*cols).where(and_(*conds)).order_by(objects.c.date_added)
+                              .limit(bindparam("limit")))
+    return stmt
