@@ -175,6 +175,7 @@ class ObjectsMixin:
         inserts: dict[int, dict[str, object]] = {}
         replaced: list[int] = []
         first_added = self._next_date_added(len(items))
+        stored_bodies = self._bodies_of_versions(items, known)
         for n, item in enumerate(items):
             versions = known.setdefault(item.id, [])
             if versions and versions[0].owner_org != owner_org:
@@ -182,7 +183,7 @@ class ObjectsMixin:
                 continue
             same = next((v for v in versions if v.version == item.version), None)
             if same is not None:
-                if self._same_content(item, same.date_added, inserts):
+                if _same_content(item, same.date_added, inserts, stored_bodies):
                     outcomes.append((AddOutcome.UNCHANGED, None))
                     continue
                 versions.remove(same)
@@ -251,13 +252,17 @@ class ObjectsMixin:
         return {object_id: k.version for object_id, held in self._known_versions(collection_id, list(ids)).items()
                 for k in held if k.is_latest}
 
-    def _same_content(self, item: NewVersion, date_added: int, pending: dict[int, dict[str, object]]) -> bool:
-        if date_added in pending:
-            stored = pending[date_added]["body"]
-        else:
-            stored = self.conn.execute(select(objects.c.body).where(objects.c.date_added == date_added)).scalar_one()
-        assert isinstance(stored, bytes)
-        return bool(orjson.loads(stored) == orjson.loads(item.body))
+    def _bodies_of_versions(self, items: Sequence[NewVersion], known: dict[str, list[_Known]]) -> dict[int, bytes]:
+        """The stored bodies of the versions that ``items`` send again, in one query per 500: a feed
+        re-sending what it sent before (a bundle reloaded, a MISP feed polled) cost one query per object."""
+        wanted = sorted({v.date_added for item in items for v in known.get(item.id, ()) if v.version == item.version})
+        bodies: dict[int, bytes] = {}
+        for start in range(0, len(wanted), 500):
+            rows = self.conn.execute(select(objects.c.date_added, objects.c.body)
+                                     .where(objects.c.date_added.in_(wanted[start:start + 500])))
+            bodies.update((int(r[0]), bytes(r[1])) for r in rows)
+        return bodies
+
 
     def _where(self, collection_id: int, flt: ObjectFilter) -> list[object]:
         conds: list[object] = [objects.c.collection_id == collection_id]
@@ -357,3 +362,10 @@ def _walk_statement(first: bool, last: bool, every: bool, with_body: bool) -> An
         stmt = _WALKS[key] = (select(*cols).where(and_(*conds)).order_by(objects.c.date_added)
                               .limit(bindparam("limit")))
     return stmt
+
+
+def _same_content(item: NewVersion, date_added: int, pending: dict[int, dict[str, object]],
+                  stored_bodies: dict[int, bytes]) -> bool:
+    stored = pending[date_added]["body"] if date_added in pending else stored_bodies[date_added]
+    assert isinstance(stored, bytes)
+    return stored == item.body or bool(orjson.loads(stored) == orjson.loads(item.body))
