@@ -150,9 +150,9 @@ def _verify_all(jobs: list[tuple[PublicKeys, Signature, dict[str, Any]]]) -> lis
     worker. Format 1 costs both public-key checks per object; the signature libraries hold the GIL,
     so threads do not help there, worker processes (spawned once, on first need) do.
     """
-    cores = os.cpu_count() or 1
     single = [i for i, (_, sig, _) in enumerate(jobs) if not sig.batched]
-    if len(single) < PARALLEL_FROM or cores < 2:
+    cores = (os.cpu_count() or 1) if len(single) >= PARALLEL_FROM else 1  # it reads /sys on each call
+    if cores < 2:
         return _verifier.verify_many(jobs)
     if not _pool:
         _pool.append(ProcessPoolExecutor(cores, mp_context=multiprocessing.get_context("spawn"),
