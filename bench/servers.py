@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import sys
 import tempfile
 import uuid
 from pathlib import Path
-
-import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -19,7 +18,6 @@ from tests.medallion import Medallion  # noqa: E402
 class Server:
     name: str
     objects_url: str
-    auth: httpx.Auth | None = None
     headers: dict[str, str] = {}
 
     def stop(self) -> None:
@@ -47,7 +45,7 @@ class MedallionServer(Server):
         self.name = "medallion 3.0.0 (memory)"
         self.tmp = tempfile.TemporaryDirectory(prefix="medallion-bench-")
         self.server = Medallion(Path(self.tmp.name), str(uuid.uuid4()), {"bench": "bench-password"}, page_size)
-        self.auth = httpx.BasicAuth("bench", "bench-password")
+        self.headers = {"Authorization": "Basic " + base64.b64encode(b"bench:bench-password").decode()}
         self.objects_url = f"{self.server.root}collections/{self.server.collection}/objects/"
 
     def stop(self) -> None:
