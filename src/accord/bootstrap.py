@@ -33,8 +33,27 @@ def build_app(settings: Settings) -> Starlette:
     app = create_app(open_store(settings, migrate=False))
     enable_federation(app, settings.data_dir)
     _also_run(app, run_sweeps)
+    _checkpoint_beside_writers(app)
     _collect_less(app)
     return app
+
+
+def _checkpoint_beside_writers(app: Starlette) -> None:
+    """SQLite: each API worker checkpoints the write-ahead log in a thread of its own for its
+    lifespan, instead of inside whichever write fills it (accord.store.engine.WalCheckpointer)."""
+    inner = app.router.lifespan_context
+
+    @contextlib.asynccontextmanager
+    async def lifespan(a: Starlette) -> AsyncIterator[None]:
+        checkpointer = a.state.store.checkpoint_in_background()
+        try:
+            async with inner(a):
+                yield
+        finally:
+            if checkpointer is not None:
+                checkpointer.stop()
+
+    app.router.lifespan_context = lifespan
 
 
 GC_THRESHOLDS = (20_000, 20, 20)

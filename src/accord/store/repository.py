@@ -15,7 +15,7 @@ from sqlalchemy import BigInteger, Connection, Engine, String, bindparam, cast, 
 from accord.store import fast
 from accord.store.admin import AdminMixin
 from accord.store.audit import AuditMixin
-from accord.store.engine import make_engine, take_write_lock, writer_queue
+from accord.store.engine import WalCheckpointer, make_engine, take_write_lock, writer_queue
 from accord.store.federation import FederationMixin
 from accord.store.objects import ObjectsMixin
 from accord.store.secrets import SecretBox
@@ -63,6 +63,7 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._writers = writer_queue(engine)
+        self._checkpointer: WalCheckpointer | None = None
         self.secrets: SecretBox | None = None  # set by the composition root: seals peer credentials
 
     @classmethod
@@ -92,6 +93,17 @@ class Store:
                 yield tx
                 if not audit_only:
                     tx.bump_generation()
+        if self._checkpointer is not None:
+            self._checkpointer.wrote()
+
+    def checkpoint_in_background(self, every: float = 1.0, min_frames: int = 32_768) -> WalCheckpointer | None:
+        """SQLite: checkpoint the write-ahead log in a thread beside the writers (see WalCheckpointer);
+        for a long-running server. The caller stops it. None on PostgreSQL and in-memory databases."""
+        if self._writers is None or not self._writers.shared:
+            return None
+        self._checkpointer = WalCheckpointer(self.engine, self._writers, every=every, min_frames=min_frames)
+        self._checkpointer.start()
+        return self._checkpointer
 
     def close(self) -> None:
         self.engine.dispose()
