@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from accord.bootstrap import _checkpoint_beside_writers
-from accord.store.engine import INLINE_CHECKPOINT_PAGES, SAFETY_CHECKPOINT_PAGES
+from accord.store.engine import INLINE_CHECKPOINT_PAGES, SAFETY_CHECKPOINT_PAGES, CheckpointPass
 from accord.store.migrate import upgrade
 from accord.store.repository import Store
 
@@ -138,3 +138,31 @@ def test_a_serving_node_checkpoints_beside_its_writers(store: Store) -> None:
     with TestClient(app):
         assert _autocheckpoint(store) == SAFETY_CHECKPOINT_PAGES
     assert _autocheckpoint(store) == INLINE_CHECKPOINT_PAGES  # stopped with the node
+
+
+def test_a_failed_pass_is_logged_and_the_thread_goes_on(store: Store, monkeypatch: pytest.MonkeyPatch,
+                                                         caplog: pytest.LogCaptureFixture) -> None:
+    checkpointer = store.checkpoint_in_background(every=0.02)
+    assert checkpointer is not None
+    real = checkpointer.checkpoint
+    calls = [0]
+
+    def flaky() -> CheckpointPass:
+        calls[0] += 1
+        if calls[0] == 1:
+            raise OSError("disk full")
+        return real()
+
+    monkeypatch.setattr(checkpointer, "checkpoint", flaky)
+    try:
+        _write(store, 1)
+        deadline = time.monotonic() + 10
+        while calls[0] < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        _write(store, 1)
+        while checkpointer.passes == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert calls[0] == 2 and checkpointer.passes == 1
+        assert "checkpointing the SQLite write-ahead log failed" in caplog.text
+    finally:
+        checkpointer.stop()

@@ -21,6 +21,7 @@ order, so a client paging with ``next`` or ``added_after`` never skips an object
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import threading
 from collections.abc import Iterator
@@ -30,6 +31,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.pool import NullPool
+
+_log = logging.getLogger(__name__)
 
 WRITE_LOCK_KEY = 0x4143_4344  # "ACCD"
 INLINE_CHECKPOINT_PAGES = 8192
@@ -197,7 +200,10 @@ class WalCheckpointer:
         while not self._stop.wait(self._every):
             if self._writes != self._seen:
                 self._seen = self._writes
-                self.checkpoint()
+                try:
+                    self.checkpoint()
+                except Exception:  # e.g. a full disk: SQLite's in-line checkpoint remains the safety net
+                    _log.exception("checkpointing the SQLite write-ahead log failed; will try again")
 
     def _passive(self) -> tuple[int, int, int]:
         conn = self._engine.raw_connection()
