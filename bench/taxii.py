@@ -208,7 +208,10 @@ def main() -> None:
     p.add_argument("--servers", default="accord-sqlite,accord-postgresql,medallion")
     p.add_argument("--page", type=int, default=1000, help="page size (limit) of the pull, the same for all")
     p.add_argument("--reps", type=int, default=200, help="filtered GETs per size")
-    p.add_argument("--concurrency", type=int, default=4, help="client connections posting at once (all servers)")
+    # Eight, not four: the API workers share one listening socket and whichever is awake first takes
+    # the next connection; with four, all four landed on one of the two workers in 2 to 4 of 20 tries
+    # (nothing left for the other to do), with eight in none of 20 (docs/benchmarks.md).
+    p.add_argument("--concurrency", type=int, default=8, help="client connections posting at once (all servers)")
     p.add_argument("--workers", type=int, default=2, help="Accord API worker processes")
     p.add_argument("--budget", type=float, default=240, help="seconds a phase may take before it is stopped")
     p.add_argument("--medallion-max", type=int, default=20000, help="largest N to try medallion at")
