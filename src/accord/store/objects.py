@@ -172,7 +172,7 @@ class ObjectsMixin:
         """
         known = self._known_versions(collection_id, sorted({item.id for item in items}))
         outcomes: list[tuple[AddOutcome, int | None]] = []
-        inserts: dict[int, dict[str, object]] = {}
+        inserts: dict[int, tuple[NewVersion, _Known]] = {}
         replaced: list[int] = []
         first_added = self._next_date_added(len(items))
         stored_bodies = self._bodies_of_versions(items, known)
@@ -189,25 +189,21 @@ class ObjectsMixin:
                 versions.remove(same)
                 if inserts.pop(same.date_added, None) is None:
                     replaced.append(same.date_added)
-            new = _Known(item.version, first_added + n, owner_org,
-                         all(item.version < v.version for v in versions),
-                         all(item.version > v.version for v in versions))
-            for v in versions:
-                v.is_first = v.is_first and not new.is_first
-                v.is_latest = v.is_latest and not new.is_latest
+            if versions:
+                new = _Known(item.version, first_added + n, owner_org,
+                             all(item.version < v.version for v in versions),
+                             all(item.version > v.version for v in versions))
+                for v in versions:
+                    v.is_first = v.is_first and not new.is_first
+                    v.is_latest = v.is_latest and not new.is_latest
+            else:  # an id not held yet, the usual case of a bulk load
+                new = _Known(item.version, first_added + n, owner_org, True, True)
             versions.append(new)
-            inserts[new.date_added] = {
-                "date_added": new.date_added, "collection_id": collection_id, "id": item.id,
-                "type": item.type, "spec_version": item.spec_version, "version": item.version,
-                "revoked": item.revoked, "tlp": None if item.tlp is None else int(item.tlp),
-                "groups": _groups_text(item.groups), "owner_org": owner_org, "body": item.body,
-            }
+            inserts[new.date_added] = (item, new)  # its flags may still change: rows are built last
             outcomes.append((AddOutcome.ADDED if same is None else AddOutcome.REPLACED, new.date_added))
         for versions in known.values():
             for v in versions:
-                if v.date_added in inserts:
-                    inserts[v.date_added].update(is_first=v.is_first, is_latest=v.is_latest)
-                elif (v.is_first, v.is_latest) != v.stored_flags:
+                if v.date_added not in inserts and (v.is_first, v.is_latest) != v.stored_flags:
                     self.conn.execute(update(objects).where(objects.c.date_added == v.date_added)
                                       .values(is_first=v.is_first, is_latest=v.is_latest))
         if replaced:
@@ -215,8 +211,10 @@ class ObjectsMixin:
         if inserts:
             # Straight to the driver's executemany: SQLAlchemy's per-row parameter handling cost
             # as much as SQLite's own insert work.
-            self.conn.exec_driver_sql(_insert_sql(self.conn.dialect.paramstyle),
-                                      [tuple(row[c] for c in _INSERT_COLUMNS) for row in inserts.values()])
+            self.conn.exec_driver_sql(_insert_sql(self.conn.dialect.paramstyle), [
+                (k.date_added, collection_id, it.id, it.type, it.spec_version, it.version, k.is_latest, k.is_first,
+                 it.revoked, None if it.tlp is None else int(it.tlp), _groups_text(it.groups), owner_org, it.body)
+                for it, k in inserts.values()])  # in the order of _INSERT_COLUMNS
             self._keep_statistics_fresh(len(inserts))
         return outcomes
 
@@ -364,8 +362,7 @@ def _walk_statement(first: bool, last: bool, every: bool, with_body: bool) -> An
     return stmt
 
 
-def _same_content(item: NewVersion, date_added: int, pending: dict[int, dict[str, object]],
+def _same_content(item: NewVersion, date_added: int, pending: dict[int, tuple[NewVersion, _Known]],
                   stored_bodies: dict[int, bytes]) -> bool:
-    stored = pending[date_added]["body"] if date_added in pending else stored_bodies[date_added]
-    assert isinstance(stored, bytes)
+    stored = pending[date_added][0].body if date_added in pending else stored_bodies[date_added]
     return stored == item.body or bool(orjson.loads(stored) == orjson.loads(item.body))
