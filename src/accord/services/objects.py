@@ -317,23 +317,23 @@ def add_objects(store: Store, principal: Principal, root: ApiRoot, key: str,
     successes: list[dict[str, str]] = []
     plan = ingest.prepare(store, principal, [c for _, c in checked])
     status_id = str(uuid.uuid4())
-    # serialised before the write lock is taken: other API workers wait for it
-    stored = [(tlp_of(c.marking_refs), orjson.dumps(c.obj)) for _, c in checked]
+    # prepared before the write lock is taken (other API workers wait for it); only sharing groups,
+    # which the transaction reads, can change the records
+    prepared = [NewVersion(c.id, c.type, c.spec_version, c.version_key, c.revoked, tlp_of(c.marking_refs),
+                           frozenset(), orjson.dumps(c.obj)) for _, c in checked]
+    shown = [key_to_display(c.version_key) if c.version_key else "" for _, c in checked]
     with store.write() as tx:
         collection, access = resolve_collection(tx, principal, root, key)
         if not (access.can_write and principal.role.can_write):
             raise NotAllowed(f"you may not write to collection {key!r}")
         groups = {g.marking_id: g.id for g in tx.list_groups()}
-        items = [NewVersion(c.id, c.type, c.spec_version, c.version_key, c.revoked, tlp,
-                            frozenset(groups[m] for m in c.marking_refs if m in groups) if groups else frozenset(),
-                            body)
-                 for (_, c), (tlp, body) in zip(checked, stored, strict=True)]
+        items = [item._replace(groups=frozenset(groups[m] for m in c.marking_refs if m in groups))
+                 for item, (_, c) in zip(prepared, checked, strict=True)] if groups else prepared
         outcomes, refused = ingest.store_versions(tx, plan, principal, collection.id, [c for _, c in checked], items)
         added: list[list[str]] = []
         replaced: list[list[str]] = []
         for n, ((_, c), (outcome, date_added)) in enumerate(zip(checked, outcomes, strict=True)):
-            version = key_to_display(c.version_key) if c.version_key else (
-                micros_to_timestamp(date_added) if date_added else "")
+            version = shown[n] or (micros_to_timestamp(date_added) if date_added else "")
             if outcome is AddOutcome.ADDED:
                 successes.append({"id": c.id, "version": version})
                 added.append([c.id, version])
