@@ -151,8 +151,8 @@ def _verify_all(jobs: list[tuple[PublicKeys, Signature, dict[str, Any]]]) -> lis
     so threads do not help there, worker processes (spawned once, on first need) do.
     """
     single = [i for i, (_, sig, _) in enumerate(jobs) if not sig.batched]
-    cores = (os.cpu_count() or 1) if len(single) >= PARALLEL_FROM else 1  # it reads /sys on each call
-    if cores < 2:
+    # os.cpu_count() reads /sys on each call: only asked when the envelope is large enough
+    if len(single) < PARALLEL_FROM or (cores := os.cpu_count() or 1) < 2:
         return _verifier.verify_many(jobs)
     if not _pool:
         _pool.append(ProcessPoolExecutor(cores, mp_context=multiprocessing.get_context("spawn"),

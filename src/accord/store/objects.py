@@ -261,7 +261,6 @@ class ObjectsMixin:
             bodies.update((int(r[0]), bytes(r[1])) for r in rows)
         return bodies
 
-
     def _where(self, collection_id: int, flt: ObjectFilter) -> list[object]:
         conds: list[object] = [objects.c.collection_id == collection_id]
         if flt.ids:
