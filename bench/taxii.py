@@ -201,6 +201,23 @@ def _fmt(v: float | None, unit: str = "/s") -> str:
     return f"{v:,.0f}{unit}" if unit == "/s" else f"{v:.2f} ms"
 
 
+def _median(values: list[float | None]) -> float | None:
+    """The median of the runs, None unless every run finished."""
+    done = [v for v in values if v is not None]
+    return statistics.median(done) if done and len(done) == len(values) else None
+
+
+def _fmt_runs(values: list[float | None], unit: str = "/s") -> str:
+    """One run: its figure. Several (``--repeat``): the median, then the lowest and highest."""
+    median = _median(values)
+    if len(values) == 1 or median is None:
+        return " / ".join(_fmt(v, unit) for v in values)
+    done = [v for v in values if v is not None]
+    number = "{:,.0f}" if unit == "/s" else "{:.2f}"
+    low, mid, high = (number.format(v) for v in (min(done), median, max(done)))
+    return f"{mid} ({low}-{high}){unit}" if unit == "/s" else f"{mid} ({low}-{high}) ms"
+
+
 def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # so the servers below are stopped
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -217,6 +234,10 @@ def main() -> None:
     p.add_argument("--medallion-max", type=int, default=20000, help="largest N to try medallion at")
     p.add_argument("--medallion-budget", type=float, default=120, help="seconds a medallion phase may take")
     p.add_argument("--postgresql-max", type=int, default=1_000_000, help="largest N to run on PostgreSQL")
+    # This VM's speed moves from one minute to the next (docs/benchmarks.md): one run is one sample.
+    p.add_argument("--repeat", type=int, default=1,
+                   help="runs of each Accord server and size, each on a fresh server; the table shows the "
+                        "median and the range")
     args = p.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     wanted = args.servers.split(",")
@@ -233,21 +254,23 @@ def main() -> None:
         makers["accord-postgresql"] = lambda: AccordServer(
             "Accord (PostgreSQL)", pg.create_database(f"bench{next(counter)}") if pg else None, args.workers)
     makers["medallion"] = lambda: MedallionServer(args.page)
-    results: list[Result] = []
+    results: list[list[Result]] = []  # the runs of one server at one size
     try:
         with Progress(console=console, transient=True) as progress:
             for n in sizes:
                 for name in wanted:
                     if name == "medallion" and n > args.medallion_max:
-                        results.append(Result("medallion 3.0.0 (memory)", n, note="not run (too slow)"))
+                        results.append([Result("medallion 3.0.0 (memory)", n, note="not run (too slow)")])
                         continue
                     if name == "accord-postgresql" and n > args.postgresql_max:
                         continue
                     budget = args.medallion_budget if name == "medallion" else args.budget
-                    results.append(run_one(makers[name], n, args, budget, progress))
-                    r = results[-1]
-                    console.print(f"{r.server} N={n:,}: ingest {_fmt(r.ingest_rate)}, pull {_fmt(r.pull_rate)}, "
-                                  f"match[id] {_fmt(r.filtered_ms, 'ms')} {r.note}")
+                    runs: list[Result] = []
+                    for _ in range(1 if name == "medallion" else max(1, args.repeat)):
+                        runs.append(r := run_one(makers[name], n, args, budget, progress))
+                        console.print(f"{r.server} N={n:,}: ingest {_fmt(r.ingest_rate)}, pull {_fmt(r.pull_rate)}, "
+                                      f"match[id] {_fmt(r.filtered_ms, 'ms')} {r.note}")
+                    results.append(runs)
     finally:
         if pg:
             pg.stop()
@@ -256,16 +279,19 @@ def main() -> None:
     for col in ("server", "N", "ingest objects/s", "pull objects/s", "match[id] median", "vs medallion",
                 "client CPU us/obj ingest, pull", "note"):
         table.add_column(col)
-    for r in results:
-        ref = next((m for m in results if m.n == r.n and m.server.startswith("medallion")), None)
+    for runs in results:
+        r = runs[0]
+        ref = next((m[0] for m in results if m[0].n == r.n and m[0].server.startswith("medallion")), None)
+        ingest_rate, pull_rate = _median([x.ingest_rate for x in runs]), _median([x.pull_rate for x in runs])
         ratio = ""
-        if ref and r is not ref and ref.ingest_rate and r.ingest_rate:
-            ratio = f"ingest x{r.ingest_rate / ref.ingest_rate:,.0f}"
-            if ref.pull_rate and r.pull_rate:
-                ratio += f", pull x{r.pull_rate / ref.pull_rate:,.0f}"
-        client = f"{r.client_us[0]:.1f}, {r.client_us[1]:.1f}" if r.client_us else ""
-        table.add_row(r.server, f"{r.n:,}", _fmt(r.ingest_rate), _fmt(r.pull_rate), _fmt(r.filtered_ms, "ms"),
-                      ratio, client, r.note)
+        if ref and r is not ref and ref.ingest_rate and ingest_rate:
+            ratio = f"ingest x{ingest_rate / ref.ingest_rate:,.0f}"
+            if ref.pull_rate and pull_rate:
+                ratio += f", pull x{pull_rate / ref.pull_rate:,.0f}"
+        client = " / ".join(f"{x.client_us[0]:.1f}, {x.client_us[1]:.1f}" for x in runs if x.client_us)
+        table.add_row(r.server, f"{r.n:,}", _fmt_runs([x.ingest_rate for x in runs]),
+                      _fmt_runs([x.pull_rate for x in runs]), _fmt_runs([x.filtered_ms for x in runs], "ms"),
+                      ratio, client, "; ".join(sorted({x.note for x in runs if x.note})))
     console.print(table)
 
 
