@@ -212,10 +212,10 @@ def _fmt_runs(values: list[float | None], unit: str = "/s") -> str:
     median = _median(values)
     if len(values) == 1 or median is None:
         return " / ".join(_fmt(v, unit) for v in values)
-    done = [v for v in values if v is not None]
-    number = "{:,.0f}" if unit == "/s" else "{:.2f}"
+    done = [v for v in values if v is not None]  # all of them, as the median exists
+    number, suffix = ("{:,.0f}", unit) if unit == "/s" else ("{:.2f}", " ms")
     low, mid, high = (number.format(v) for v in (min(done), median, max(done)))
-    return f"{mid} ({low}-{high}){unit}" if unit == "/s" else f"{mid} ({low}-{high}) ms"
+    return f"{mid} ({low}-{high}){suffix}"
 
 
 def main() -> None:
