@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
+from bench.anomaly import best_f1
 from sklearn.metrics import precision_recall_curve
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from bench.anomaly import best_f1  # noqa: E402
 
 
 @pytest.mark.parametrize("seed", range(5))
