@@ -116,7 +116,7 @@ objects = Table(
     Column("groups", Text, nullable=False, default=""),
     Column("owner_org", Integer, nullable=False),
     Column("body", LargeBinary, nullable=False),
-    Index("objects_version", "collection_id", "id", "version", unique=True),
+    Index("objects_version", "collection_id", "id", "owner_org", "version", unique=True),
     Index("objects_added", "collection_id", "date_added"),
 )
 
