@@ -13,6 +13,9 @@ in ``docs/sharing.md``; this docstring is the short form:
    need-to-know audience the source chose); RED is readable by the owner alone, because TLP:RED
    is for named recipients only and naming them takes a sharing group.
 5. An object without any TLP marking is treated as TLP:AMBER (:data:`UNMARKED_DEFAULT`).
+6. The newest version governs its older ones: a version is readable only if the latest version that
+   its owner holds of the same object is readable too (:attr:`Visibility.latest`). A source that
+   narrows an object (GREEN, then RED) narrows its whole history; older versions never outlive it.
 
 The levels differ beyond this node: they decide what may be forwarded to peers (GREEN and CLEAR by
 agreement; AMBER only to peers whose agreement names AMBER; AMBER+STRICT and RED never, except to
@@ -43,11 +46,16 @@ class Role(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Visibility:
-    """What the store keeps of each object version to decide who reads it."""
+    """What the store keeps of each object version to decide who reads it.
+
+    ``latest`` is the visibility of the newest version the same owner holds of the same object, when
+    this version is not that one (rule 6); None for the newest version itself.
+    """
 
     owner_org: int
     tlp: Tlp | None
     groups: frozenset[int] = frozenset()
+    latest: Visibility | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,13 +83,18 @@ def may_access_collection(access: CollectionAccess | None) -> bool:
     return access is not None and (access.can_read or access.can_write)
 
 
-def may_read(reader: Reader, visibility: Visibility) -> bool:
-    """Rules 2 to 5 above, for a reader that already has read access to the collection."""
+def _may_read_version(reader: Reader, visibility: Visibility) -> bool:
     if reader.org_id == visibility.owner_org:
         return True
     if visibility.groups:
         return not visibility.groups.isdisjoint(reader.groups)
     return effective_tlp(visibility) is not Tlp.RED
+
+
+def may_read(reader: Reader, visibility: Visibility) -> bool:
+    """Rules 2 to 6 above, for a reader that already has read access to the collection."""
+    return _may_read_version(reader, visibility) and (
+        visibility.latest is None or _may_read_version(reader, visibility.latest))
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +111,11 @@ def may_forward(agreement: Agreement, visibility: Visibility, originated_here: b
     Sharing groups name their recipients, so a group named by the agreement carries any level, and a
     group it does not name carries nothing. Otherwise AMBER+STRICT and RED never leave; CLEAR, GREEN
     and AMBER leave when the agreement names the level, and AMBER only from the node that originated
-    it (TLP 2.0: recipients of AMBER may not pass it on).
+    it (TLP 2.0: recipients of AMBER may not pass it on). An older version leaves only if the newest
+    version of its object would (rule 6 of the module docstring).
     """
+    if visibility.latest is not None and not may_forward(agreement, visibility.latest, originated_here):
+        return False
     if visibility.groups:
         return not visibility.groups.isdisjoint(agreement.groups)
     level = effective_tlp(visibility)

@@ -166,18 +166,21 @@ def _verify_all(jobs: list[tuple[PublicKeys, Signature, dict[str, Any]]]) -> lis
 
 
 def store_versions(tx: Tx, plan: Plan | None, principal: Principal, collection_id: int,
-                   checked: Sequence[CheckedObject], items: Sequence[NewVersion],
+                   checked: Sequence[CheckedObject], items: Sequence[NewVersion], taken: frozenset[str] = frozenset(),
                    ) -> tuple[list[tuple[AddOutcome, int | None]], dict[int, str]]:
-    """Store admitted versions under their owners and record provenance; (outcomes, refusals by index)."""
+    """Store admitted versions under their owners and record provenance; (outcomes, refusals by index).
+
+    ``taken``: ids the requester may not add to its own lineage (services.objects decides); they apply
+    to what the requester originates, not to signed versions of other origins it relays."""
     if plan is None:
-        return tx.add_versions(collection_id, principal.org_id, items), {}
+        return tx.add_versions(collection_id, principal.org_id, items, taken), {}
     outcomes: list[tuple[AddOutcome, int | None]] = [(AddOutcome.UNCHANGED, None)] * len(items)
     refused: dict[int, str] = {}
     by_owner: dict[int, list[int]] = {}
     for i, decision in enumerate(plan.decisions):
         if isinstance(decision, str):
             refused[i] = decision
-            outcomes[i] = (AddOutcome.NOT_OWNER, None)
+            outcomes[i] = (AddOutcome.REFUSED, None)
             tx.add_quarantine(plan.peer_id, checked[i].id, checked[i].version_key, decision,
                               orjson.dumps(checked[i].obj))
         elif not decision.ours:
@@ -191,7 +194,8 @@ def store_versions(tx: Tx, plan: Plan | None, principal: Principal, collection_i
             batch.append(items[i] if d.body is None else NewVersion(
                 items[i].id, items[i].type, items[i].spec_version, items[i].version, items[i].revoked,
                 items[i].tlp, items[i].groups, d.body))
-        for i, outcome in zip(indices, tx.add_versions(collection_id, owner, batch), strict=True):
+        refuse = taken if owner == principal.org_id else frozenset()
+        for i, outcome in zip(indices, tx.add_versions(collection_id, owner, batch, refuse), strict=True):
             outcomes[i] = outcome
             d = plan.decisions[i]
             if outcome[1] is not None and isinstance(d, Admit):
@@ -201,11 +205,11 @@ def store_versions(tx: Tx, plan: Plan | None, principal: Principal, collection_i
                     _note_sighting(tx, checked[i], owner, outcome[1])
     tx.add_provenance(provenance)
     if plan.from_node:
-        _refuse_replays(tx, collection_id, items, outcomes, refused)
+        _refuse_replays(tx, collection_id, plan, items, outcomes, refused)
     return outcomes, refused
 
 
-def _refuse_replays(tx: Tx, collection_id: int, items: Sequence[NewVersion],
+def _refuse_replays(tx: Tx, collection_id: int, plan: Plan, items: Sequence[NewVersion],
                     outcomes: list[tuple[AddOutcome, int | None]], refused: dict[int, str]) -> None:
     """A peer node sending a version held already while a later one is held too is replaying it:
     refused (the status says so), though it is authentic; nothing is stored and nothing relayed either
@@ -213,11 +217,24 @@ def _refuse_replays(tx: Tx, collection_id: int, items: Sequence[NewVersion],
     held = [i for i, (outcome, _) in enumerate(outcomes) if outcome is AddOutcome.UNCHANGED and i not in refused]
     if not held:
         return
-    latest = tx.latest_versions(collection_id, sorted({items[i].id for i in held}))
+    by_owner: dict[int | None, list[int]] = {}
+    for i in held:
+        decision = plan.decisions[i]
+        assert isinstance(decision, Admit)
+        # a copy held already by another route is compared with every owner's lineage: its owner here
+        # is whoever holds it, not the peer that sent it
+        by_owner.setdefault(None if decision.ours else decision.owner_org, []).append(i)
+    for owner, indices in by_owner.items():
+        _refuse_superseded(tx.latest_versions(collection_id, owner, sorted({items[i].id for i in indices})),
+                           indices, items, outcomes, refused)
+
+
+def _refuse_superseded(latest: dict[str, str], held: list[int], items: Sequence[NewVersion],
+                       outcomes: list[tuple[AddOutcome, int | None]], refused: dict[int, str]) -> None:
     for i in held:
         newest = latest.get(items[i].id)
         if newest is not None and newest > items[i].version:
-            outcomes[i] = (AddOutcome.NOT_OWNER, None)
+            outcomes[i] = (AddOutcome.REFUSED, None)
             refused[i] = (f"refused: replay of version {key_to_display(items[i].version)}, superseded by "
                           f"{key_to_display(newest)} held here (nothing stored)")
 

@@ -22,6 +22,7 @@ from accord.domain.model import ApiRoot, Collection, Principal
 from accord.domain.sharing import CollectionAccess, effective_tlp, may_access_collection, may_read
 from accord.domain.tlp import Tlp, tlp_of
 from accord.federation import ingest
+from accord.stix.ids import is_deterministic
 from accord.stix.timestamps import key_to_display, micros_to_timestamp, now_micros
 from accord.stix.validate import CheckedObject, check_object
 from accord.store.objects import AddOutcome, NewVersion, ObjectFilter, StoredVersion, VersionFilter
@@ -267,19 +268,22 @@ def get_versions(store: Store, principal: Principal, root: ApiRoot, key: str, ob
 
 def delete_object(store: Store, principal: Principal, root: ApiRoot, key: str, object_id: str,
                   flt: ObjectFilter) -> int:
-    """TAXII 2.1 section 5.7. Only the owning organisation may delete its object's versions."""
+    """TAXII 2.1 section 5.7. An organisation deletes the versions it holds of the object (its own
+    lineage, docs/sharing.md); other organisations' versions of the same id stay. Deleting what one
+    may read but does not hold is refused; what one may not read does not exist (404)."""
     flt = ObjectFilter((object_id,), flt.types, flt.spec_versions, flt.versions, None)
     with store.write() as tx:
         collection, access = resolve_collection(tx, principal, root, key)
-        versions = [v for v in tx.scan(collection.id, flt, None, 1_000_000, with_body=False)
-                    if may_read(principal.reader, v.visibility)]
-        if not versions:
+        visible = [v for v in tx.scan(collection.id, flt, None, 1_000_000, with_body=False)
+                   if may_read(principal.reader, v.visibility)]
+        if not visible:
             raise NotFound(f"no object {object_id!r}")
         if not (access.can_write and principal.role.can_write):
             raise NotAllowed("deleting needs write access to the collection")
-        if any(v.visibility.owner_org != principal.org_id for v in versions):
+        versions = [v for v in visible if v.visibility.owner_org == principal.org_id]
+        if not versions:
             raise NotAllowed("only the organisation that added an object may delete it")
-        tx.delete_versions(collection.id, object_id, [v.date_added for v in versions])
+        tx.delete_versions(collection.id, object_id, principal.org_id, [v.date_added for v in versions])
         tx.audit(principal.account_id, principal.org_id, "taxii.delete_object", {
             "collection": collection.uuid, "objects": [[v.id, display_version(v)] for v in versions]})
     return len(versions)
@@ -297,6 +301,25 @@ def _version_of(obj: Any) -> str:
             if isinstance(obj.get(name), str):
                 return str(obj[name])
     return ""
+
+
+TAKEN = ("another organisation originated this object here and you can read it: only its producer adds "
+         "versions (STIX 2.1 section 3.6); report it as an object of your own, or as a sighting")
+
+
+def _held_by_others(tx: Tx, principal: Principal, collection_id: int, ids: Sequence[str]) -> frozenset[str]:
+    """Ids the requester may not version: another organisation holds the object here and the requester
+    may read it (so refusing reveals nothing). Ids chosen by their producer only: an observable's id
+    is derived from its value (:func:`accord.stix.ids.is_deterministic`), so a second organisation
+    reporting the same address is stored as its own report, which is corroboration. An object the
+    requester may not read is never a reason to refuse: the write is taken into the requester's own
+    lineage exactly as if the id were unused (docs/sharing.md, "Several organisations, one id")."""
+    chosen = [i for i in ids if not is_deterministic(i)]
+    if not chosen:
+        return frozenset()
+    reader = principal.reader
+    return frozenset(object_id for (object_id, owner), vis in tx.latest_visibility(collection_id, chosen).items()
+                     if owner != principal.org_id and may_read(reader, vis))
 
 
 def add_objects(store: Store, principal: Principal, root: ApiRoot, key: str,
@@ -329,7 +352,9 @@ def add_objects(store: Store, principal: Principal, root: ApiRoot, key: str,
         groups = {g.marking_id: g.id for g in tx.list_groups()}
         items = [item._replace(groups=frozenset(groups[m] for m in c.marking_refs if m in groups))
                  for item, (_, c) in zip(prepared, checked, strict=True)] if groups else prepared
-        outcomes, refused = ingest.store_versions(tx, plan, principal, collection.id, [c for _, c in checked], items)
+        taken = _held_by_others(tx, principal, collection.id, [c.id for _, c in checked])
+        outcomes, refused = ingest.store_versions(tx, plan, principal, collection.id, [c for _, c in checked], items,
+                                                  taken)
         added: list[list[str]] = []
         replaced: list[list[str]] = []
         for n, ((_, c), (outcome, date_added)) in enumerate(zip(checked, outcomes, strict=True)):
@@ -344,8 +369,7 @@ def add_objects(store: Store, principal: Principal, root: ApiRoot, key: str,
                                   "message": "replaced different content stored under the same version"})
                 replaced.append([c.id, version])
             else:
-                failures.append(_failure(c.id, version,
-                                         refused.get(n, "another organisation originated this object here")))
+                failures.append(_failure(c.id, version, refused.get(n, TAKEN)))
         status = {
             "id": status_id, "status": "complete", "request_timestamp": micros_to_timestamp(request_ts),
             "total_count": len(envelope_objects), "success_count": len(successes), "successes": successes,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, select, update
@@ -20,6 +20,7 @@ from accord.federation.model import Peer, PeerKind, levels_of, levels_text
 from accord.federation.signing import PublicKeys, Signature
 from accord.stix.timestamps import now_micros
 from accord.store import fast
+from accord.store.objects import latest_visibility
 from accord.store.secrets import SecretBox, SecretError, is_sealed
 from accord.store.tables import (
     collections,
@@ -73,7 +74,8 @@ _ML_DSA = func.coalesce(_B.signature, _P.ml_dsa_65)
 _WITH_SIGNATURES = objects.outerjoin(provenance, _P.date_added == _O.date_added).outerjoin(
     signature_blobs, _B.digest == _P.ml_dsa_65)
 _OUTBOUND_COLUMNS = (_O.date_added, _O.collection_id, _O.id, _O.type, _O.version, _O.owner_org, _O.tlp, _O.groups,
-                     _O.body, _P.origin, _P.key_id, _P.ed25519, _ML_DSA, _P.hops, _P.via_peer, _P.covered)
+                     _O.body, _P.origin, _P.key_id, _P.ed25519, _ML_DSA, _P.hops, _P.via_peer, _P.covered,
+                     _O.is_latest)
 _OUTBOUND = (select(*_OUTBOUND_COLUMNS)
              .select_from(_WITH_SIGNATURES)
              .where(_O.date_added > bindparam("after")).order_by(_O.date_added).limit(bindparam("limit")))
@@ -194,12 +196,24 @@ class FederationMixin:
         return [r[0] for r in self.conn.execute(_COLLECTION_IDS)]
 
     def _rows(self, stmt: Any, params: dict[str, Any] | None = None) -> list[Outbound]:
-        out = []
+        """Outbound versions; one that is not its owner's latest carries the latest's visibility
+        (sharing rule 6: an older version never leaves where its newest would not)."""
+        out: list[Outbound] = []
+        older: dict[int, list[int]] = {}  # collection -> positions in out of versions not the latest
         for r in self.conn.execute(stmt, params or {}):
             sig = None if r[9] is None else Signature(r[9], r[10], r[11], r[12])
             vis = Visibility(r[5], None if r[6] is None else Tlp(r[6]), _ints(r[7]))
+            if not r[16]:
+                older.setdefault(r[1], []).append(len(out))
             out.append(Outbound(r[0], r[1], r[2], r[3], r[4], vis, r[8], sig, r[13] or 0, r[14],
                                 frozenset(x for x in (r[15] or "").split(",") if x)))
+        for cid, positions in older.items():
+            latest = latest_visibility(self.conn, cid, [out[n].id for n in positions])
+            for n in positions:
+                row = out[n]
+                newest = latest.get((row.id, row.visibility.owner_org))
+                if newest is not None:
+                    out[n] = replace(row, visibility=replace(row.visibility, latest=newest))
         return out
 
     def pending_count(self, after: int) -> int:

@@ -6,7 +6,7 @@ Every method runs inside the caller's transaction (:class:`accord.store.reposito
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any, NamedTuple
 
@@ -38,7 +38,7 @@ class AddOutcome(Enum):
     ADDED = "added"
     UNCHANGED = "unchanged"  # the same object was already stored: not an error (TAXII 2.1 5.5)
     REPLACED = "replaced"  # the owner sent different content under a stored id and version
-    NOT_OWNER = "not-owner"  # another organisation originated this id in this collection
+    REFUSED = "refused"  # not stored: the ingest rules refused it (federation: signature, replay)
 
 
 class NewVersion(NamedTuple):
@@ -109,18 +109,20 @@ _ADVANCE_OTHER = _advance(func.greatest)
 _KNOWN_COLUMNS = (objects.c.id, objects.c.version, objects.c.date_added, objects.c.owner_org, objects.c.is_first,
                   objects.c.is_latest)
 _KNOWN_SIZES = (1, 4, 16, 64, 128, 256, 500)
-_KNOWN_BY_SIZE: dict[int, Any] = {}
+_KNOWN_BY_SIZE: dict[tuple[int, bool], Any] = {}
 
 
-def _known_in(size: int) -> Any:
-    """What is stored of up to ``size`` ids, for the driver's cursor (``fast`` does not expand lists):
-    lists are padded to the next of a few sizes by repeating an id, which changes nothing in IN."""
-    stmt = _KNOWN_BY_SIZE.get(size)
+def _known_in(size: int, one_owner: bool) -> Any:
+    """What is stored of up to ``size`` ids (held by one owner, or by any), for the driver's cursor
+    (``fast`` does not expand lists): lists are padded to the next of a few sizes by repeating an id,
+    which changes nothing in IN."""
+    stmt = _KNOWN_BY_SIZE.get((size, one_owner))
     if stmt is None:
-        stmt = _KNOWN_BY_SIZE[size] = (
-            select(*_KNOWN_COLUMNS)
-            .where(objects.c.collection_id == bindparam("collection"),
-                   objects.c.id.in_([bindparam(f"id{n}") for n in range(size)])))
+        conds = [objects.c.collection_id == bindparam("collection"),
+                 objects.c.id.in_([bindparam(f"id{n}") for n in range(size)])]
+        if one_owner:
+            conds.append(objects.c.owner_org == bindparam("owner"))
+        stmt = _KNOWN_BY_SIZE[(size, one_owner)] = select(*_KNOWN_COLUMNS).where(*conds)
     return stmt
 
 _ANALYZE = {"since": 0, "next": 2_000}  # rows inserted by this process since its last ANALYZE, and when next
@@ -136,7 +138,55 @@ def _insert_sql(paramstyle: str) -> str:
 
 
 _COLUMNS = (objects.c.date_added, objects.c.id, objects.c.type, objects.c.spec_version, objects.c.version,
-            objects.c.owner_org, objects.c.tlp, objects.c.groups)
+            objects.c.owner_org, objects.c.tlp, objects.c.groups, objects.c.is_latest)
+_LINEAGE_SIZES = (1, 16, 128, 500)
+_LINEAGE_BY_SIZE: dict[int, Any] = {}
+
+
+def _latest_in(size: int) -> Any:
+    """The visibility of the latest version of up to ``size`` ids in one collection, for every owner."""
+    stmt = _LINEAGE_BY_SIZE.get(size)
+    if stmt is None:
+        stmt = _LINEAGE_BY_SIZE[size] = (
+            select(objects.c.id, objects.c.owner_org, objects.c.tlp, objects.c.groups)
+            .where(objects.c.collection_id == bindparam("collection"), objects.c.is_latest.is_(True),
+                   objects.c.id.in_([bindparam(f"id{n}") for n in range(size)])))
+    return stmt
+
+
+def _padded(ids: Sequence[str], sizes: Sequence[int]) -> dict[str, Any]:
+    """Bind parameters id0..idN for a statement of the next size up, padded by repeating an id."""
+    size = next(s for s in sizes if s >= len(ids))
+    return {f"id{n}": ids[min(n, len(ids) - 1)] for n in range(size)}
+
+
+def latest_visibility(conn: Connection, collection_id: int, ids: Sequence[str]) -> dict[tuple[str, int], Visibility]:
+    """(id, owner) -> visibility of the latest version that owner holds, for :attr:`Visibility.latest`."""
+    found: dict[tuple[str, int], Visibility] = {}
+    unique = sorted(set(ids))
+    for start in range(0, len(unique), _LINEAGE_SIZES[-1]):
+        chunk = unique[start:start + _LINEAGE_SIZES[-1]]
+        params = _padded(chunk, _LINEAGE_SIZES)
+        params["collection"] = collection_id
+        for r in fast.rows(conn, _latest_in(len(params) - 1), params):
+            found[(r[0], r[1])] = Visibility(r[1], None if r[2] is None else Tlp(r[2]), _groups_set(r[3]))
+    return found
+
+
+def with_lineage(conn: Connection, collection_id: int, versions: list[StoredVersion],
+                 latest_flags: Sequence[bool]) -> list[StoredVersion]:
+    """Give each version that is not its owner's latest the visibility of that latest version
+    (sharing rule 6), in one query per 500 such ids; the latest versions, which most reads return
+    alone, cost nothing."""
+    older = [v.id for v, is_latest in zip(versions, latest_flags, strict=True) if not is_latest]
+    if not older:
+        return versions
+    latest = latest_visibility(conn, collection_id, older)
+    out: list[StoredVersion] = []
+    for v, is_latest in zip(versions, latest_flags, strict=True):
+        newest = None if is_latest else latest.get((v.id, v.visibility.owner_org))
+        out.append(v if newest is None else v._replace(visibility=replace(v.visibility, latest=newest)))
+    return out
 
 
 class ObjectsMixin:
@@ -157,9 +207,11 @@ class ObjectsMixin:
             return now
         return int(advanced) - count + 1
 
-    def add_versions(self, collection_id: int, owner_org: int,
-                     items: Sequence[NewVersion]) -> list[tuple[AddOutcome, int | None]]:
-        """Store new versions; returns each item's outcome and its date_added when it was added.
+    def add_versions(self, collection_id: int, owner_org: int, items: Sequence[NewVersion],
+                     refuse: frozenset[str] = frozenset()) -> list[tuple[AddOutcome, int | None]]:
+        """Store new versions in ``owner_org``'s lineages; returns each item's outcome and its
+        date_added when it was added. Items whose id is in ``refuse`` are refused (the caller decides
+        which: services.objects refuses ids that another organisation holds and the writer may read).
 
         Keeps ``is_first``/``is_latest`` right whatever order versions arrive in (STIX 2.1 3.6:
         versions are ordered by ``modified``), including several versions in one envelope.
@@ -170,17 +222,17 @@ class ObjectsMixin:
         70 ICS objects of 17.1 without a new ``modified``), and keeping the stale copy would hide a
         revocation. The status message and the audit log say so.
         """
-        known = self._known_versions(collection_id, sorted({item.id for item in items}))
+        known = self._known_versions(collection_id, owner_org, sorted({item.id for item in items}))
         outcomes: list[tuple[AddOutcome, int | None]] = []
         inserts: dict[int, tuple[NewVersion, _Known]] = {}
         replaced: list[int] = []
         first_added = self._next_date_added(len(items))
         stored_bodies = self._bodies_of_versions(items, known)
         for n, item in enumerate(items):
-            versions = known.setdefault(item.id, [])
-            if versions and versions[0].owner_org != owner_org:
-                outcomes.append((AddOutcome.NOT_OWNER, None))
+            if item.id in refuse:
+                outcomes.append((AddOutcome.REFUSED, None))
                 continue
+            versions = known.setdefault(item.id, [])
             same = next((v for v in versions if v.version == item.version), None)
             if same is not None:
                 if _same_content(item, same.date_added, inserts, stored_bodies):
@@ -218,6 +270,10 @@ class ObjectsMixin:
             self._keep_statistics_fresh(len(inserts))
         return outcomes
 
+    def latest_visibility(self, collection_id: int, ids: Sequence[str]) -> dict[tuple[str, int], Visibility]:
+        """(id, owner) -> visibility of each owner's latest version of ``ids`` in the collection."""
+        return latest_visibility(self.conn, collection_id, ids)
+
     def _keep_statistics_fresh(self, inserted: int) -> None:
         """PostgreSQL only: ANALYZE the objects table each time this process has inserted as many rows
         again as at the last ANALYZE. Autovacuum analyses at most once a minute; during a bulk load
@@ -232,23 +288,29 @@ class ObjectsMixin:
             _ANALYZE["next"] = max(5_000, 2 * _ANALYZE["next"])
             _ANALYZE["since"] = 0
 
-    def _known_versions(self, collection_id: int, ids: list[str]) -> dict[str, list[_Known]]:
+    def _known_versions(self, collection_id: int, owner_org: int | None, ids: list[str]) -> dict[str, list[_Known]]:
+        """The versions ``owner_org`` (None: any owner) holds of ``ids``. Writes ask for the writer's
+        own: what other organisations hold never decides the outcome of a write (a write must reveal
+        nothing that a read would hide)."""
         known: dict[str, list[_Known]] = {}
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
-            size = next(s for s in _KNOWN_SIZES if s >= len(chunk))
-            params: dict[str, Any] = {f"id{n}": chunk[min(n, len(chunk) - 1)] for n in range(size)}
+            params = _padded(chunk, _KNOWN_SIZES)
+            size = len(params)
             params["collection"] = collection_id
-            for r in fast.rows(self.conn, _known_in(size), params):
+            if owner_org is not None:
+                params["owner"] = owner_org
+            for r in fast.rows(self.conn, _known_in(size, owner_org is not None), params):
                 k = _Known(r[1], r[2], r[3], bool(r[4]), bool(r[5]))
                 k.stored_flags = (k.is_first, k.is_latest)
                 known.setdefault(r[0], []).append(k)
         return known
 
-    def latest_versions(self, collection_id: int, ids: Sequence[str]) -> dict[str, str]:
-        """The latest version (its sortable key) held of each id in the collection."""
-        return {object_id: k.version for object_id, held in self._known_versions(collection_id, list(ids)).items()
-                for k in held if k.is_latest}
+    def latest_versions(self, collection_id: int, owner_org: int | None, ids: Sequence[str]) -> dict[str, str]:
+        """The latest version (its sortable key) that ``owner_org`` (None: any owner) holds of each id."""
+        return {object_id: max(k.version for k in held if k.is_latest)
+                for object_id, held in self._known_versions(collection_id, owner_org, list(ids)).items()
+                if any(k.is_latest for k in held)}
 
     def _bodies_of_versions(self, items: Sequence[NewVersion], known: dict[str, list[_Known]]) -> dict[int, bytes]:
         """The stored bodies of the versions that ``items`` send again, in one query per 500: a feed
@@ -293,7 +355,7 @@ class ObjectsMixin:
             conds.append(added > after)
         cols = (*_COLUMNS, objects.c.body) if with_body else _COLUMNS
         stmt = select(*cols).where(and_(*conds)).order_by(added).limit(limit)  # type: ignore[arg-type]
-        return _stored(self.conn.execute(stmt).all(), with_body)
+        return self._stored(collection_id, self.conn.execute(stmt).all(), with_body)
 
     def _walk(self, collection_id: int, versions: VersionFilter, after: int, limit: int,
               with_body: bool) -> list[StoredVersion]:
@@ -302,15 +364,29 @@ class ObjectsMixin:
         One statement per shape, run on the driver's cursor (``fast``): building SQLAlchemy rows and
         statement cache keys had cost more per object than SQLite's own work."""
         stmt = _walk_statement(versions.first, versions.last, versions.all, with_body)
-        return _stored(fast.rows(self.conn, stmt, {"collection": collection_id, "after": after, "limit": limit}),
-                       with_body)
+        return self._stored(collection_id, fast.rows(self.conn, stmt, {"collection": collection_id, "after": after,
+                                                                       "limit": limit}), with_body)
 
-    def delete_versions(self, collection_id: int, object_id: str, date_addeds: Sequence[int]) -> None:
-        """Delete the given versions of one object and mend the first/latest flags of the rest."""
+    def _stored(self, collection_id: int, rows: Sequence[Any], with_body: bool) -> list[StoredVersion]:
+        seen: dict[tuple[int, int | None, str], Visibility] = {}  # few distinct ones: share them
+        result: list[StoredVersion] = []
+        for r in rows:
+            key = (r[5], r[6], r[7])
+            vis = seen.get(key)
+            if vis is None:
+                vis = seen[key] = Visibility(r[5], None if r[6] is None else Tlp(r[6]), _groups_set(r[7]))
+            result.append(StoredVersion(r[0], r[1], r[2], r[3], r[4], vis, bytes(r[9]) if with_body else b""))
+        if all(r[8] for r in rows):
+            return result
+        return with_lineage(self.conn, collection_id, result, [bool(r[8]) for r in rows])
+
+    def delete_versions(self, collection_id: int, object_id: str, owner_org: int, date_addeds: Sequence[int]) -> None:
+        """Delete the given versions of one object and mend the first/latest flags of the owner's rest."""
         self.conn.execute(delete(objects).where(objects.c.date_added.in_(date_addeds)))
         rest = self.conn.execute(
             select(objects.c.date_added, objects.c.version)
-            .where(objects.c.collection_id == collection_id, objects.c.id == object_id)
+            .where(objects.c.collection_id == collection_id, objects.c.id == object_id,
+                   objects.c.owner_org == owner_org)
             .order_by(objects.c.version)
         ).all()
         if rest:
@@ -329,18 +405,6 @@ class ObjectsMixin:
 def _first_or_last(first: bool, last: bool) -> list[Any]:
     """match[version] first and last as conditions on the stored flags (TAXII 2.1 section 3.5.1)."""
     return ([objects.c.is_first.is_(True)] if first else []) + ([objects.c.is_latest.is_(True)] if last else [])
-
-
-def _stored(rows: Sequence[Any], with_body: bool) -> list[StoredVersion]:
-    seen: dict[tuple[int, int | None, str], Visibility] = {}  # few distinct ones: share them
-    result: list[StoredVersion] = []
-    for r in rows:
-        key = (r[5], r[6], r[7])
-        vis = seen.get(key)
-        if vis is None:
-            vis = seen[key] = Visibility(r[5], None if r[6] is None else Tlp(r[6]), _groups_set(r[7]))
-        result.append(StoredVersion(r[0], r[1], r[2], r[3], r[4], vis, bytes(r[8]) if with_body else b""))
-    return result
 
 
 _WALKS: dict[tuple[bool, bool, bool, bool], Any] = {}
