@@ -1,7 +1,7 @@
 """Trust issue, defect 6: a hidden newer version hides the older ones on every read path (sharing
-rule 5 in docs/sharing.md, rule 6 in accord.domain.sharing). On the code before, with v1 GREEN and v2 RED another organisation got 404
-on the object while ``versions/``, ``match[version]=all`` and ``first`` still listed v1, the
-manifest counted it and federation would push it."""
+rule 5 in docs/sharing.md, rule 6 in accord.domain.sharing). On the code before, with v1 GREEN and
+v2 RED another organisation got 404 on the object while ``versions/``, ``match[version]=all`` and
+``first`` still listed v1, the manifest counted it and federation would push it."""
 
 from __future__ import annotations
 
