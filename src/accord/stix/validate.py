@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 from accord.domain.errors import InvalidObject
+from accord.domain.tlp import TLP2_EXTENSION_ID, VENDOR_MARKING_IDS, standard_marking_definition, tlp_claims
 from accord.stix.patterns import pattern_errors
 from accord.stix.timestamps import BadTimestamp, timestamp_key
 
@@ -240,6 +241,39 @@ def _location(obj: Mapping[str, Any]) -> None:
 def _marking_definition(obj: Mapping[str, Any]) -> None:
     if "extensions" not in obj and not ("definition_type" in obj and "definition" in obj):
         raise _Bad("a marking-definition needs 'definition_type' and 'definition', or 'extensions'")
+    _tlp_definition(obj)
+
+
+def _tlp_definition(obj: Mapping[str, Any]) -> None:
+    """STIX 2.1 section 7.2.1.4: the TLP marking definitions are fixed objects with fixed ids.
+
+    Under a standard TLP id only the standard object is accepted (its TLP properties, name and
+    created as given there; a producer's own extra properties are left alone); under a vendor's TLP
+    id, a definition that names that id's level; under any other id, no definition that claims to be
+    TLP (:func:`accord.domain.tlp.tlp_claims`). Objects that reference such an id are
+    classified by the id alone, whatever a definition says (:func:`accord.domain.tlp.classify_markings`).
+    """
+    marking_id = obj["id"]
+    claims = tlp_claims(obj)
+    standard = standard_marking_definition(marking_id)
+    if standard is not None:
+        extensions = obj.get("extensions")
+        differ = [name for name in ("spec_version", "created", "name", "definition_type", "definition")
+                  if obj.get(name) != standard.get(name)]
+        if (extensions.get(TLP2_EXTENSION_ID) if isinstance(extensions, dict) else None) != standard.get(
+                "extensions", {}).get(TLP2_EXTENSION_ID):
+            differ.append("extensions")
+        if differ or len(claims) > 1:
+            reason = f"its {', '.join(differ)} must be the standard one" if differ else "it names a second level"
+            raise _Bad(f"{marking_id} is the {standard['name']} marking definition, a fixed object (STIX 2.1 "
+                       f"section 7.2.1.4, TLP 2.0 extension): {reason}")
+    elif marking_id in VENDOR_MARKING_IDS:
+        level = VENDOR_MARKING_IDS[marking_id]
+        if claims != {level}:
+            raise _Bad(f"{marking_id} is a vendor's id for {level.label}: its definition must name that level")
+    elif claims:
+        raise _Bad(f"a TLP marking definition must have the id STIX 2.1 section 7.2.1.4 (or the TLP 2.0 "
+                   f"extension) fixes for its level; {marking_id} is not a TLP id")
 
 
 def _extension_definition(obj: Mapping[str, Any]) -> None:
