@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 from starlette.testclient import TestClient
 
+from accord.coordination.workspace import Workspace
 from accord.domain.sharing import Agreement
 from accord.domain.tlp import TLP2_MARKING_IDS, Tlp
 from accord.federation.model import Peer, PeerKind
@@ -129,3 +130,12 @@ def test_attack_bundles_stay_readable_beside_an_unknown_marking(client: TestClie
     assert failures == [] and stored == len(objects)
     assert not _readable(client, node, "energy-co", hidden["id"])
     assert all(_readable(client, node, "energy-co", o["id"]) for o in objects[1:2000:150])
+
+
+def test_early_warnings_name_only_who_may_read_an_unknown_marking(node: Node) -> None:
+    """Coordination's recipients (Workspace.entitled) follow the same rule: a marking that is
+    neither TLP nor a sharing group of this node leaves the owner alone."""
+    ws = Workspace(node.store, admin.principal_for(node.store, "health-isac-analyst"))
+    amber = ws.entitled([TLP2_MARKING_IDS[Tlp.AMBER]])
+    assert ws.me.identity_id in amber and len(amber) > 1
+    assert ws.entitled([TLP2_MARKING_IDS[Tlp.AMBER], _marking_id()]) == [ws.me.identity_id]
