@@ -327,7 +327,7 @@ def add_objects(store: Store, principal: Principal, root: ApiRoot, key: str,
         collection, access = resolve_collection(tx, principal, root, key)
         if not (access.can_write and principal.role.can_write):
             raise NotAllowed(f"you may not write to collection {key!r}")
-        items = markings.settle(tx, collection.id, principal.org_id, [c for _, c in checked], prepared)
+        items = markings.settle(tx, collection.id, principal.org_id, plan, [c for _, c in checked], prepared)
         outcomes, refused = ingest.store_versions(tx, plan, principal, collection.id, [c for _, c in checked], items)
         added: list[list[str]] = []
         replaced: list[list[str]] = []
