@@ -115,7 +115,7 @@ _MENTIONS_TLP = re.compile(r"\btlp\b", re.IGNORECASE)
 
 
 def tlp_claims(definition: Mapping[str, Any]) -> set[Tlp | None]:
-    """The TLP levels a marking-definition says it stands for (None: a TLP level that is not one).
+    """The TLP levels a marking-definition says it stands for (None for a level TLP does not have).
 
     A definition claims TLP by ``definition_type`` "tlp" (STIX 2.1 section 7.2.1.4), by the TLP 2.0
     extension's ``tlp_2_0`` property, by OpenCTI's ``x_opencti_definition_type`` "TLP", or by a name
