@@ -23,7 +23,7 @@ from accord.domain.coordination.norms import DEFAULT_PROTECTED, protected_set
 from accord.domain.errors import AccordError, InvalidInput, NotFound
 from accord.domain.model import ApiRoot, Organisation, Principal
 from accord.domain.sharing import Reader, Visibility, may_read
-from accord.domain.tlp import TLP2_MARKING_IDS, Tlp, tlp_of
+from accord.domain.tlp import TLP2_MARKING_IDS, Tlp, classify_markings
 from accord.services import objects as svc
 from accord.store.objects import ObjectFilter, VersionFilter
 from accord.store.repository import Store
@@ -145,10 +145,11 @@ class Workspace:
 
     def entitled(self, object_markings: Sequence[str]) -> list[str]:
         """Identities of every organisation that may read an object with these markings (the policy's
-        own answer: collection access, then :func:`may_read`)."""
+        own answer: collection access, then :func:`may_read`; a marking that is neither TLP nor a
+        sharing group counts as RED, as it may at ingest)."""
         with self.store.read() as tx:
             groups = {g.marking_id: g.id for g in tx.list_groups()}
-        vis = Visibility(self.principal.org_id, tlp_of(object_markings),
+        vis = Visibility(self.principal.org_id, classify_markings(object_markings, (), groups),
                          frozenset(groups[m] for m in object_markings if m in groups))
         readers = [oid for oid, access in self._access.items() if access is not None and access.can_read]
         return sorted(self.orgs[oid].identity_id for oid in readers if may_read(Reader(oid, self._groups[oid]), vis))

@@ -22,6 +22,7 @@ from accord.domain.model import ApiRoot, Collection, Principal
 from accord.domain.sharing import CollectionAccess, effective_tlp, may_access_collection, may_read
 from accord.domain.tlp import Tlp, tlp_of
 from accord.federation import ingest
+from accord.services import markings
 from accord.stix.ids import is_deterministic
 from accord.stix.timestamps import key_to_display, micros_to_timestamp, now_micros
 from accord.stix.validate import CheckedObject, check_object
@@ -340,8 +341,8 @@ def add_objects(store: Store, principal: Principal, root: ApiRoot, key: str,
     successes: list[dict[str, str]] = []
     plan = ingest.prepare(store, principal, [c for _, c in checked])
     status_id = str(uuid.uuid4())
-    # prepared before the write lock is taken (other API workers wait for it); only sharing groups,
-    # which the transaction reads, can change the records
+    # prepared before the write lock is taken (other API workers wait for it); only markings that are
+    # not TLP ids (sharing groups, statements, unknown ones), which the transaction resolves, change them
     prepared = [NewVersion(c.id, c.type, c.spec_version, c.version_key, c.revoked, tlp_of(c.marking_refs),
                            frozenset(), orjson.dumps(c.obj)) for _, c in checked]
     shown = [key_to_display(c.version_key) if c.version_key else "" for _, c in checked]
@@ -349,9 +350,7 @@ def add_objects(store: Store, principal: Principal, root: ApiRoot, key: str,
         collection, access = resolve_collection(tx, principal, root, key)
         if not (access.can_write and principal.role.can_write):
             raise NotAllowed(f"you may not write to collection {key!r}")
-        groups = {g.marking_id: g.id for g in tx.list_groups()}
-        items = [item._replace(groups=frozenset(groups[m] for m in c.marking_refs if m in groups))
-                 for item, (_, c) in zip(prepared, checked, strict=True)] if groups else prepared
+        items = markings.settle(tx, collection.id, principal.org_id, plan, [c for _, c in checked], prepared)
         taken = _held_by_others(tx, principal, collection.id, [c.id for _, c in checked])
         outcomes, refused = ingest.store_versions(tx, plan, principal, collection.id, [c for _, c in checked], items,
                                                   taken)

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 from accord.domain.errors import InvalidObject
+from accord.domain.tlp import TLP_BY_MARKING, standard_marking_definition, tlp_claims
 from accord.stix.patterns import pattern_errors
 from accord.stix.timestamps import BadTimestamp, timestamp_key
 
@@ -240,6 +241,34 @@ def _location(obj: Mapping[str, Any]) -> None:
 def _marking_definition(obj: Mapping[str, Any]) -> None:
     if "extensions" not in obj and not ("definition_type" in obj and "definition" in obj):
         raise _Bad("a marking-definition needs 'definition_type' and 'definition', or 'extensions'")
+    _tlp_definition(obj)
+
+
+def _tlp_definition(obj: Mapping[str, Any]) -> None:
+    """STIX 2.1 section 7.2.1.4: the TLP marking definitions are fixed objects with fixed ids.
+
+    Under a standard TLP id, or a vendor's TLP id, a definition may say nothing but that id's level:
+    producers re-serialise the standard objects their own way (OpenCTI exports ``definition_type``
+    "TLP", its own name and properties), which changes no meaning, while a definition naming another
+    level under the id is a forgery and refused. Under any other id, no definition may claim to be TLP
+    (:func:`accord.domain.tlp.tlp_claims`). Objects that reference such an id are classified by the id
+    alone, whatever a definition says (:func:`accord.domain.tlp.classify_markings`).
+    """
+    marking_id = obj["id"]
+    claims = tlp_claims(obj)
+    standard = standard_marking_definition(marking_id)
+    level = TLP_BY_MARKING.get(marking_id)
+    if level is not None:
+        other = claims - {level}
+        if other:
+            named = ", ".join(sorted("a level TLP does not have" if c is None else c.label for c in other))
+            whose = f"the {standard['name']} marking definition, a fixed object" if standard is not None else (
+                f"a vendor's id for {level.label}")
+            raise _Bad(f"{marking_id} is {whose} (STIX 2.1 section 7.2.1.4, TLP 2.0 extension): its definition "
+                       f"names {named}")
+    elif claims:
+        raise _Bad(f"a TLP marking definition must have the id STIX 2.1 section 7.2.1.4 (or the TLP 2.0 "
+                   f"extension) fixes for its level; {marking_id} is not a TLP id")
 
 
 def _extension_definition(obj: Mapping[str, Any]) -> None:
