@@ -8,8 +8,11 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import orjson
 import pytest
+from click.testing import CliRunner
 
+from accord.cli import cli
 from accord.domain.tlp import Tlp
 from accord.store.audit import PULL, PUSH, Egress
 from tests.federation.cluster import Node, link, version_of, wait_until
@@ -48,6 +51,10 @@ def test_a_push_is_recorded_per_peer_and_object_and_clear_only_is_not(nodes: Cal
         ("B", [(amber["id"], amber["modified"])])]
     assert _egress(a, peer="C") == []
     assert version_of(amber) in b.held()
+    shown = CliRunner().invoke(cli, ["audit", "egress", "--object", green["id"], "--json",
+                                     "--data-dir", str(a.data_dir)], catch_exceptions=False)
+    assert [(r["action"], r["peer"], r["id"], r["version"]) for r in orjson.loads(shown.stdout)] == [
+        (PUSH, "B", green["id"], green["modified"])]
 
 
 def _pull_page(a: Node, key: str, token: str, limit: int) -> dict[str, Any]:

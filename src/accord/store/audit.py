@@ -2,7 +2,9 @@
 
 Each record's hash is SHA-256 over the previous record's hash and the record's canonical JSON
 (sorted keys), so editing, inserting or deleting any record breaks every hash after it.
-``accord audit verify`` recomputes the chain and names the first record that does not fit.
+``accord audit verify`` recomputes the chain and names the first record that does not fit. Deleting
+the *last* records leaves a shorter chain that still fits, and whoever can rewrite the table can
+rewrite every hash: only a head published off the node (``accord.federation.checkpoint``) shows that.
 
 What left the node for a peer node is recorded as :data:`EGRESS_ACTIONS`, one record per envelope
 pushed or page served, details ``{"peer": name, "objects": [[id, version], ...]}``;
@@ -74,6 +76,18 @@ class AuditMixin:
             "seq": seq, "at": at, "account_id": account_id, "org_id": org_id, "action": action,
             "details": details_json, "prev_hash": prev,
             "hash": record_hash(prev, seq, at, account_id, org_id, action, details_json)})
+
+    def audit_head(self) -> tuple[int, str]:
+        """(seq, hash) of the last record; (0, GENESIS) for an empty log."""
+        last = fast.rows(self.conn, _LAST)
+        return (int(last[0][0]), str(last[0][1])) if last else (0, GENESIS)
+
+    def audit_hash(self, seq: int) -> str | None:
+        """The stored hash of record ``seq`` (GENESIS for 0), None if there is no such record."""
+        if seq == 0:
+            return GENESIS
+        found = self.conn.execute(select(audit_log.c.hash).where(audit_log.c.seq == seq)).scalar()
+        return None if found is None else str(found)
 
     def egress(self, peer: str | None = None, object_id: str | None = None) -> list[Egress]:
         """What left for peer nodes, oldest first: for one peer, and/or only the versions of one object."""

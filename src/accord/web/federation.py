@@ -1,4 +1,5 @@
-"""Endpoints between nodes: the node's identity and keys, its signed view of a collection, digests.
+"""Endpoints between nodes: the node's identity and keys, its signed view of a collection, digests,
+and signed checkpoints of its audit log.
 
 The signed view is TAXII 2.1 Get Objects (section 5.4) in shape: the same envelope (section 3.7),
 paging with ``limit`` and ``next`` (here the date_added cursor), but only for peer nodes, filtered by
@@ -21,6 +22,7 @@ from starlette.routing import Route
 
 from accord.domain.errors import NotAllowed, NotFound
 from accord.domain.model import Principal
+from accord.federation import checkpoint as checkpoints
 from accord.federation.model import Peer, PeerKind
 from accord.federation.outbound import entitled_after, entitled_digest, record_egress, select_for_peer
 from accord.federation.runtime import Runtime, runtime_of
@@ -127,9 +129,23 @@ async def digest(request: Request) -> Response:
     return Response(orjson.dumps(await run_in_threadpool(work)), media_type="application/json")
 
 
+async def audit_checkpoint(request: Request) -> Response:
+    """The audit log's head (seq, hash), signed now: any account may keep it off the node, since it
+    reveals only a count and a hash (accord.federation.checkpoint)."""
+    store, rt = _rt(request)
+    authorization = request.headers.get("authorization")
+
+    def work() -> bytes:
+        auth.authenticate(store, authorization)
+        return orjson.dumps(checkpoints.sign(store, rt.signer).to_json())
+
+    return Response(await run_in_threadpool(work), media_type="application/json")
+
+
 routes = [
     Route("/federation/identity/", identity, methods=["GET"]),
     Route("/federation/extension-definition/", extension_definition, methods=["GET"]),
     Route("/federation/taxii2/{root}/collections/{cid}/objects/", signed_objects, methods=["GET"]),
     Route("/federation/taxii2/{root}/collections/{cid}/digest/", digest, methods=["GET"]),
+    Route("/accord/audit/checkpoint", audit_checkpoint, methods=["GET"]),
 ]
