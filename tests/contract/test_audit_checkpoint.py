@@ -125,6 +125,20 @@ def test_audit_verify_expect_head_from_the_command_line(tmp_path: Path) -> None:
     assert "BROKEN" in plain and "deleted" in plain
 
 
+def test_audit_verify_expect_head_fails_on_a_rewritten_log(tmp_path: Path) -> None:
+    d = ["--data-dir", str(tmp_path / "n"), "--json"]
+    _run("init", *d)
+    cp = _run("audit", "checkpoint", *d)
+    store = Store.open(f"sqlite:///{tmp_path / 'n' / 'accord.db'}")
+    try:
+        _rewrite_from(store, 1)
+    finally:
+        store.close()
+    assert _run("audit", "verify", *d)["ok"] is True  # every hash recomputed: the chain alone fits
+    broken = _run("audit", "verify", "--expect-head", f"{cp['seq']}:{cp['hash']}", *d, code=1)
+    assert broken["ok"] is False and "rewritten" in broken["reason"]
+
+
 def test_the_checkpoint_endpoint_serves_a_signed_head_to_any_account(node: Node, tmp_path: Path) -> None:
     install(node.store, tmp_path)
     with TestClient(create_app(node.store)) as client:

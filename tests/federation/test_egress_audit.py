@@ -16,6 +16,7 @@ from accord.cli import cli
 from accord.domain.tlp import Tlp
 from accord.store.audit import PULL, PUSH, Egress
 from tests.federation.cluster import Node, link, version_of, wait_until
+from tests.federation.conftest import BOTH_BACKENDS
 from tests.stixgen import indicator
 
 pytestmark = pytest.mark.e2e
@@ -34,6 +35,7 @@ def _delivered(a: Node, peer: str) -> bool:
         return found is not None and found.push_cursor >= tx.latest_date_added()
 
 
+@BOTH_BACKENDS
 def test_a_push_is_recorded_per_peer_and_object_and_clear_only_is_not(nodes: Callable[[str], Node]) -> None:
     a, b = nodes("A"), nodes("B")
     link(a, b)
@@ -51,8 +53,9 @@ def test_a_push_is_recorded_per_peer_and_object_and_clear_only_is_not(nodes: Cal
         ("B", [(amber["id"], amber["modified"])])]
     assert _egress(a, peer="C") == []
     assert version_of(amber) in b.held()
-    shown = CliRunner().invoke(cli, ["audit", "egress", "--object", green["id"], "--json",
-                                     "--data-dir", str(a.data_dir)], catch_exceptions=False)
+    where = ["--data-dir", str(a.data_dir), *(["--database-url", a.database_url] if a.database_url else [])]
+    shown = CliRunner().invoke(cli, ["audit", "egress", "--object", green["id"], "--json", *where],
+                               catch_exceptions=False)
     assert [(r["action"], r["peer"], r["id"], r["version"]) for r in orjson.loads(shown.stdout)] == [
         (PUSH, "B", green["id"], green["modified"])]
 
