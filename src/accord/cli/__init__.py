@@ -14,6 +14,7 @@ import click
 _COMMAND_MODULES = (
     "accord.cli.match",
     "accord.cli.node",
+    "accord.cli.audit",
     "accord.cli.anomaly",
     "accord.cli.coordination",
     "accord.cli.federation",

@@ -1,4 +1,4 @@
-"""Commands that manage a node: init, serve, status, org, account, key, group, collection, load, audit."""
+"""Commands that manage a node: init, serve, status, org, account, key, group, collection, load."""
 
 from __future__ import annotations
 
@@ -269,22 +269,4 @@ def load(settings: Settings, bundle: Path, collection_name: str, account_name: s
         o.err.print(f"  refused {failure['id'] or '(no id)'}: {failure['message']}", highlight=False)
 
 
-@click.group()
-def audit() -> None:
-    """The hash-chained audit log."""
-
-
-@audit.command("verify")
-@node_options
-def audit_verify(settings: Settings) -> None:
-    """Recompute the chain; exit 1 and name the first bad record if it is broken."""
-    count, bad, why = admin.verify_audit(store_for(settings))
-    if bad is None:
-        out().message(f"audit log intact: {count} records", {"ok": True, "records": count})
-        return
-    out().message(f"audit log BROKEN at record {bad}: {why}", {"ok": False, "records": count, "bad_seq": bad,
-                                                               "reason": why})
-    raise SystemExit(1)
-
-
-commands: list[click.Command] = [init, serve, status, org, account, key, group, collection, load, audit]
+commands: list[click.Command] = [init, serve, status, org, account, key, group, collection, load]

@@ -5,6 +5,10 @@ receives by either route: the peer's organisation must be able to read the versi
 (:func:`accord.domain.sharing.may_read`, the rule the TAXII API applies), the agreement must let it
 leave (:func:`accord.domain.sharing.may_forward`), the hop limit must allow one more hop, and it is
 never sent back to the node it came from or originated at.
+
+Both routes also record what left in the audit log, as every TAXII read does: the versions that are
+not TLP:CLEAR (:attr:`Selection.sensitive`), one record per envelope pushed or page served
+(:func:`record_egress`).
 """
 
 from __future__ import annotations
@@ -15,10 +19,12 @@ from dataclasses import dataclass
 import orjson
 from sqlalchemy.exc import IntegrityError
 
-from accord.domain.sharing import Reader, may_forward, may_read
+from accord.domain.sharing import Reader, effective_tlp, may_forward, may_read
+from accord.domain.tlp import Tlp
 from accord.federation.model import MAX_HOPS, Peer, PeerKind
 from accord.federation.runtime import Runtime
 from accord.federation.signing import EXTENSION_ID, Signature, extension
+from accord.stix.timestamps import key_to_display, micros_to_timestamp
 from accord.store.federation import Outbound
 from accord.store.repository import Store, Tx
 
@@ -26,7 +32,7 @@ from accord.store.repository import Store, Tx
 @dataclass(frozen=True, slots=True)
 class Selection:
     bodies: list[bytes]  # objects with the signature extension, ready for an envelope
-    versions: list[tuple[str, str]]
+    sensitive: list[list[str]]  # [id, version] of each version not TLP:CLEAR: what the audit records
     last_scanned: int | None  # the cursor to acknowledge once the peer has them
     more: bool  # the scan window was full or held more than ``limit``: select again after last_scanned
     last_kept: int | None = None  # date_added of the last version selected
@@ -78,8 +84,17 @@ def select_for_peer(store: Store, rt: Runtime, peer: Peer, after: int, limit: in
                              EXTENSION_ID: extension(sig, r.hops + 1,
                                                      r.covered | also.get(r.date_added, set()))}
         bodies.append(orjson.dumps(obj))
-    return Selection(bodies, [(r.id, r.version) for r in keep], rows[-1].date_added if rows else None, more,
+    sensitive = [[r.id, key_to_display(r.version) if r.version else micros_to_timestamp(r.date_added)]
+                 for r in keep if effective_tlp(r.visibility) is not Tlp.CLEAR]
+    return Selection(bodies, sensitive, rows[-1].date_added if rows else None, more,
                      keep[-1].date_added if keep else None, cut)
+
+
+def record_egress(tx: Tx, action: str, peer: Peer, sel: Selection, account_id: int | None = None) -> None:
+    """Who received what (``action`` is PUSH or PULL of accord.store.audit), as for TAXII reads:
+    nothing is recorded when every version sent was TLP:CLEAR."""
+    if sel.sensitive:
+        tx.audit(account_id, peer.org_id, action, {"peer": peer.name, "objects": sel.sensitive})
 
 
 def entitled_after(store: Store, rt: Runtime, peer: Peer, after: int, scan: int = 5000) -> bool:

@@ -7,7 +7,8 @@ object or per peer. The loop wakes on every committed write of this process (and
 made by other processes), POSTs envelopes to the peer's TAXII 2.1 collection (section 5.5) and moves
 the cursor only after the peer's status resource answers. Errors back off exponentially; a restart
 of either side resumes from the stored cursor, and the receiver dedupes by (id, version), so a
-batch sent twice is harmless.
+batch sent twice is harmless. What an acknowledged envelope carried that is not TLP:CLEAR is
+recorded in the audit log ("federation.push") in the transaction that moves the cursor.
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ import orjson
 from starlette.concurrency import run_in_threadpool
 
 from accord.federation.model import Peer, PeerKind
-from accord.federation.outbound import Selection, select_for_peer
+from accord.federation.outbound import Selection, record_egress, select_for_peer
 from accord.federation.runtime import Runtime
 from accord.stix.envelope import envelope
 from accord.stix.timestamps import now_micros
+from accord.store.audit import PUSH
 from accord.store.repository import Store
 
 TAXII = "application/taxii+json;version=2.1"
@@ -101,6 +103,12 @@ class Pushers:
         with self.store.write() as tx:
             tx.update_peer(peer_id, **values)
 
+    def _acknowledged(self, peer: Peer, sel: Selection, values: dict[str, object]) -> None:
+        """Move the cursor over a delivered envelope and record what it carried, both or neither."""
+        with self.store.write() as tx:
+            tx.update_peer(peer.id, **values)
+            record_egress(tx, PUSH, peer, sel)
+
     async def _loop(self, peer_id: int) -> None:
         """Deliver to one peer for ever: select, post, acknowledge, in log order.
 
@@ -158,7 +166,7 @@ class Pushers:
                     values: dict[str, object] = {"push_cursor": cursor, "last_error": error}
                     if sel.bodies:
                         values["last_ok"] = now_micros()
-                    await run_in_threadpool(self._record, peer.id, **values)
+                    await run_in_threadpool(self._acknowledged, peer, sel, values)
                     saved_at, recorded_error = time.monotonic(), error
         finally:
             await _cancel(sent)

@@ -179,6 +179,11 @@ class Signer:
         return [Signature.batch(self.origin, self.public.key_id, Proof(salt, i, len(leaves), tuple(path)), ed, ml)
                 for i, (salt, path) in enumerate(zip(salts, paths, strict=True))]
 
+    def sign_message(self, message: bytes) -> tuple[bytes, bytes]:
+        """(Ed25519, ML-DSA-65) signatures of a message that is not an object (audit checkpoints); the
+        caller's prefix keeps it apart from the messages objects are signed with."""
+        return self._ed.sign(message), self._ml.sign(message)
+
 
 def v1_message(origin: str, obj: Mapping[str, Any]) -> bytes:
     """What format 1 signs: the object's canonical JSON behind a prefix naming its origin."""
@@ -213,7 +218,7 @@ def _loaded(keys: PublicKeys) -> tuple[Ed25519PublicKey, MLDSA65PublicKey]:
     return Ed25519PublicKey.from_public_bytes(keys.ed25519), MLDSA65PublicKey.from_public_bytes(keys.ml_dsa_65)
 
 
-def _both_hold(keys: PublicKeys, ed25519: bytes, ml_dsa_65: bytes, message: bytes) -> bool:
+def both_hold(keys: PublicKeys, ed25519: bytes, ml_dsa_65: bytes, message: bytes) -> bool:
     """Both signatures must hold; one valid half is a refusal."""
     try:
         ed, ml = _loaded(keys)
@@ -245,7 +250,7 @@ class Verifier:
         try:
             proof = signature.proof
             if proof is None:
-                return _both_hold(keys, signature.ed25519, signature.ml_dsa_65, v1_message(signature.origin, obj))
+                return both_hold(keys, signature.ed25519, signature.ml_dsa_65, v1_message(signature.origin, obj))
             leaf = leaf_of(signature.origin, proof.salt, obj)
             root = merkle.root_from_path(leaf, proof.index, proof.size, proof.path)
         except (InvalidInput, ValueError):  # a malformed proof, or an object JCS cannot represent
@@ -256,7 +261,7 @@ class Verifier:
         known_key = (keys, message, signature.ed25519_signature, signature.ml_dsa_65)
         known = self._known.get(known_key)
         if known is None:
-            known = _both_hold(keys, signature.ed25519_signature, signature.ml_dsa_65, message)
+            known = both_hold(keys, signature.ed25519_signature, signature.ml_dsa_65, message)
             with self._lock:
                 self.root_checks += 1
                 if len(self._known) >= self.capacity:

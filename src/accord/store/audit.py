@@ -2,7 +2,13 @@
 
 Each record's hash is SHA-256 over the previous record's hash and the record's canonical JSON
 (sorted keys), so editing, inserting or deleting any record breaks every hash after it.
-``accord audit verify`` recomputes the chain and names the first record that does not fit.
+``accord audit verify`` recomputes the chain and names the first record that does not fit. Deleting
+the *last* records leaves a shorter chain that still fits, and whoever can rewrite the table can
+rewrite every hash: only a head published off the node (``accord.federation.checkpoint``) shows that.
+
+What left the node for a peer node is recorded as :data:`EGRESS_ACTIONS`, one record per envelope
+pushed or page served, details ``{"peer": name, "objects": [[id, version], ...]}``;
+:meth:`AuditMixin.egress` reads them back by peer and by object.
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ from accord.store import fast
 from accord.store.tables import audit_log
 
 GENESIS = "0" * 64
+PUSH, PULL = "federation.push", "federation.pull"
+EGRESS_ACTIONS = (PUSH, PULL)
 _LAST = select(audit_log.c.seq, audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1)
 _APPEND = audit_log.insert().values({c: bindparam(c.name) for c in audit_log.c})
 
@@ -34,6 +42,17 @@ class AuditRecord:
     details: dict[str, Any]
     prev_hash: str
     hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class Egress:
+    """Versions (not TLP:CLEAR) that left for one peer node in one push or signed-pull page."""
+
+    seq: int
+    at: int
+    action: str
+    peer: str
+    objects: list[tuple[str, str]]
 
 
 def record_hash(prev_hash: str, seq: int, at: int, account_id: int | None, org_id: int | None,
@@ -57,6 +76,32 @@ class AuditMixin:
             "seq": seq, "at": at, "account_id": account_id, "org_id": org_id, "action": action,
             "details": details_json, "prev_hash": prev,
             "hash": record_hash(prev, seq, at, account_id, org_id, action, details_json)})
+
+    def audit_head(self) -> tuple[int, str]:
+        """(seq, hash) of the last record; (0, GENESIS) for an empty log."""
+        last = fast.rows(self.conn, _LAST)
+        return (int(last[0][0]), str(last[0][1])) if last else (0, GENESIS)
+
+    def audit_hash(self, seq: int) -> str | None:
+        """The stored hash of record ``seq`` (GENESIS for 0), None if there is no such record."""
+        if seq == 0:
+            return GENESIS
+        found = self.conn.execute(select(audit_log.c.hash).where(audit_log.c.seq == seq)).scalar()
+        return None if found is None else str(found)
+
+    def egress(self, peer: str | None = None, object_id: str | None = None) -> list[Egress]:
+        """What left for peer nodes, oldest first: for one peer, and/or only the versions of one object."""
+        c = audit_log.c
+        stmt = select(c.seq, c.at, c.action, c.details).where(c.action.in_(EGRESS_ACTIONS)).order_by(c.seq)
+        out = []
+        for seq, at, action, raw in self.conn.execute(stmt):
+            details = orjson.loads(raw)
+            if peer is not None and details["peer"] != peer:
+                continue
+            objects = [(i, v) for i, v in details["objects"] if object_id is None or i == object_id]
+            if objects:
+                out.append(Egress(seq, at, action, details["peer"], objects))
+        return out
 
     def audit_records(self, batch: int = 5000) -> Iterator[tuple[AuditRecord, bytes]]:
         after = 0

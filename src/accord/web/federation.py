@@ -1,9 +1,11 @@
-"""Endpoints between nodes: the node's identity and keys, its signed view of a collection, digests.
+"""Endpoints between nodes: the node's identity and keys, its signed view of a collection, digests,
+and signed checkpoints of its audit log.
 
 The signed view is TAXII 2.1 Get Objects (section 5.4) in shape: the same envelope (section 3.7),
 paging with ``limit`` and ``next`` (here the date_added cursor), but only for peer nodes, filtered by
 their sharing agreement, and with the origin signature extension on every object. The plain TAXII
-API keeps returning bodies exactly as posted.
+API keeps returning bodies exactly as posted. A page served is recorded in the audit log
+("federation.pull") as every TAXII read is.
 """
 
 from __future__ import annotations
@@ -19,13 +21,16 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from accord.domain.errors import NotAllowed, NotFound
+from accord.domain.model import Principal
+from accord.federation import checkpoint as checkpoints
 from accord.federation.model import Peer, PeerKind
-from accord.federation.outbound import entitled_after, entitled_digest, select_for_peer
+from accord.federation.outbound import entitled_after, entitled_digest, record_egress, select_for_peer
 from accord.federation.runtime import Runtime, runtime_of
 from accord.federation.signing import EXTENSION_DEFINITION
 from accord.services import auth
 from accord.services import objects as svc
 from accord.stix.envelope import envelope
+from accord.store.audit import PULL
 from accord.store.repository import Store
 from accord.web.media import TAXII_MEDIA
 
@@ -67,8 +72,8 @@ async def extension_definition(_request: Request) -> Response:
     return Response(orjson.dumps(EXTENSION_DEFINITION), media_type=TAXII_MEDIA)
 
 
-def _peer_for(store: Store, authorization: str | None, root_name: str, cid: str) -> Peer:
-    """The requesting peer node, its agreement narrowed to the one collection asked for."""
+def _peer_for(store: Store, authorization: str | None, root_name: str, cid: str) -> tuple[Principal, Peer]:
+    """The requesting account and peer node, its agreement narrowed to the one collection asked for."""
     with store.read() as tx:
         principal = auth.authenticate_in(tx, authorization)
         peer = tx.peer_of_org(principal.org_id)
@@ -77,7 +82,7 @@ def _peer_for(store: Store, authorization: str | None, root_name: str, cid: str)
         collection, access = svc.resolve_collection(tx, principal, tx.get_api_root(root_name), cid)
     if not access.can_read:
         raise NotAllowed(f"your organisation may not read collection {cid!r}")
-    return dataclasses.replace(peer, collections=peer.collections & {collection.id})
+    return principal, dataclasses.replace(peer, collections=peer.collections & {collection.id})
 
 
 async def signed_objects(request: Request) -> Response:
@@ -92,7 +97,7 @@ async def signed_objects(request: Request) -> Response:
         # As on the TAXII objects endpoint, nothing the peer may not receive shows: windows without
         # an entitled version are passed over here rather than answered as empty pages, ``more`` is
         # true only when an entitled version follows, and ``next`` names the last version returned.
-        peer = _peer_for(store, authorization, root, cid)
+        principal, peer = _peer_for(store, authorization, root, cid)
         cursor = after
         while True:
             sel = select_for_peer(store, rt, peer, cursor, min(limit, 1000), scan=5000)
@@ -102,6 +107,9 @@ async def signed_objects(request: Request) -> Response:
         if not sel.bodies:
             return b"{}"
         more = sel.cut or (sel.last_scanned is not None and entitled_after(store, rt, peer, sel.last_scanned))
+        if sel.sensitive:
+            with store.write(audit_only=True) as tx:
+                record_egress(tx, PULL, peer, sel, principal.account_id)
         return envelope(sel.bodies, more, str(sel.last_kept) if more else None)
 
     return Response(await run_in_threadpool(work), media_type=TAXII_MEDIA)
@@ -114,11 +122,24 @@ async def digest(request: Request) -> Response:
     root, cid = request.path_params["root"], request.path_params["cid"]
 
     def work() -> dict[str, Any]:
-        peer = _peer_for(store, authorization, root, cid)
+        _, peer = _peer_for(store, authorization, root, cid)
         count, value, pairs = entitled_digest(store, rt, peer)
         return {"count": count, "digest": value, "versions": pairs}
 
     return Response(orjson.dumps(await run_in_threadpool(work)), media_type="application/json")
+
+
+async def audit_checkpoint(request: Request) -> Response:
+    """The audit log's head (seq, hash), signed now: any account may keep it off the node, since it
+    reveals only a count and a hash (accord.federation.checkpoint)."""
+    store, rt = _rt(request)
+    authorization = request.headers.get("authorization")
+
+    def work() -> bytes:
+        auth.authenticate(store, authorization)
+        return orjson.dumps(checkpoints.sign(store, rt.signer).to_json())
+
+    return Response(await run_in_threadpool(work), media_type="application/json")
 
 
 routes = [
@@ -126,4 +147,5 @@ routes = [
     Route("/federation/extension-definition/", extension_definition, methods=["GET"]),
     Route("/federation/taxii2/{root}/collections/{cid}/objects/", signed_objects, methods=["GET"]),
     Route("/federation/taxii2/{root}/collections/{cid}/digest/", digest, methods=["GET"]),
+    Route("/accord/audit/checkpoint", audit_checkpoint, methods=["GET"]),
 ]
