@@ -163,3 +163,14 @@ def test_collection_aliases_are_unique_in_an_api_root(node: Node) -> None:
     admin.create_collection(node.store, "Energy sector", "energy", "")
     with pytest.raises(InvalidInput):
         admin.create_collection(node.store, "Energy again", "energy", "")
+
+
+def test_booleans_and_integers_are_json_literals(client: TestClient, node: Node) -> None:
+    """Section 2 (boolean, integer): true/false unquoted; integers within +-(2**53 - 1)."""
+    status = post(client, node, indicator(1), indicator(2))
+    collection = get(client, node, BASE + "/").json()
+    page = get(client, node, BASE + "/objects/", limit=1).json()
+    assert all(type(v) is bool for v in (collection["can_read"], collection["can_write"], page["more"]))
+    numbers = [get(client, node, "/taxii2/default/").json()["max_content_length"],
+               *(status[k] for k in ("total_count", "success_count", "failure_count", "pending_count"))]
+    assert all(type(n) is int and abs(n) <= 2**53 - 1 for n in numbers)
