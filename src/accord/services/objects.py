@@ -384,10 +384,16 @@ def add_objects(store: Store, principal: Principal, root: ApiRoot, key: str,
     return status
 
 
+def status_resource(status: dict[str, Any]) -> dict[str, Any]:
+    """The TAXII 2.1 status resource (section 4.3.1) of a status: ``successes``, ``failures`` and
+    ``pendings`` with no entries are omitted, since TAXII prohibits empty lists (section 2, list)."""
+    return {name: value for name, value in status.items() if value != []}
+
+
 def get_status(store: Store, principal: Principal, root: ApiRoot, status_id: str) -> bytes:
     """TAXII 2.1 section 4.3: a status is visible to the organisation that made the request only."""
     with store.read() as tx:
         found = tx.get_status(status_id)
     if found is None or found[0] != root.id or found[1] != principal.org_id:
         raise NotFound(f"no status {status_id!r}")
-    return found[2]
+    return orjson.dumps(status_resource(orjson.loads(found[2])))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 TAXII_MEDIA = "application/taxii+json;version=2.1"
+STIX_MEDIA = "application/stix+json;version=2.1"  # the media type of every object a collection holds
 _ACCEPTABLE = {"*/*", "application/*", "application/taxii+json"}
 
 

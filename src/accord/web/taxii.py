@@ -30,7 +30,7 @@ from accord.stix.timestamps import micros_to_timestamp
 from accord.store.repository import Store
 from accord.web.errors import HttpError
 from accord.web.filters import parse_filter
-from accord.web.media import TAXII_MEDIA, accepts_taxii, is_taxii_content
+from accord.web.media import STIX_MEDIA, TAXII_MEDIA, accepts_taxii, is_taxii_content
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -111,8 +111,10 @@ def _ahead(page: Page) -> BackgroundTask | None:
 
 
 def _collection_resource(col: Any, access: Any) -> dict[str, Any]:
+    """TAXII 2.1 5.2.1: ``media_types`` names the media types of the objects held (STIX 2.1 only,
+    as every manifest record says), not the TAXII media type of the API."""
     resource = {"id": col.uuid, "title": col.title, "can_read": access.can_read, "can_write": access.can_write,
-                "media_types": [TAXII_MEDIA]}
+                "media_types": [STIX_MEDIA]}
     if col.description:
         resource["description"] = col.description
     if col.alias:
@@ -133,9 +135,9 @@ async def discovery(request: Request) -> Response:
         with store.read() as tx:
             roots = [f"{base}/taxii2/{r.name}/" for r in tx.list_api_roots()]
             title = tx.get_setting("node_title") or "Accord node"
-        body: dict[str, Any] = {"title": title, "description": "Accord threat-intelligence exchange node",
-                                "api_roots": roots}
-        if roots:
+        body: dict[str, Any] = {"title": title, "description": "Accord threat-intelligence exchange node"}
+        if roots:  # TAXII 2.1 section 2: an empty list is omitted, not sent as []
+            body["api_roots"] = roots
             body["default"] = roots[0]
         return body
 
@@ -187,7 +189,7 @@ async def manifest(request: Request) -> Response:
     if not page.versions:
         return _json({})
     records = [{"id": v.id, "date_added": micros_to_timestamp(v.date_added), "version": svc.display_version(v),
-                "media_type": "application/stix+json;version=2.1"} for v in page.versions]
+                "media_type": STIX_MEDIA} for v in page.versions]
     body: dict[str, Any] = {"more": page.more, "objects": records}
     if page.more:
         body["next"] = page.next
@@ -196,13 +198,23 @@ async def manifest(request: Request) -> Response:
 
 # 5.4 Get Objects, 5.5 Add Objects
 async def objects(request: Request) -> Response:
+    """Only POST adds: HEAD, which Starlette routes here with GET, is a GET without the body
+    (RFC 9110 section 9.3.2), whatever body and Content-Type it carries."""
+    if request.method == "POST":
+        return await _add_objects(request)
+    return await _get_objects(request)
+
+
+async def _get_objects(request: Request) -> Response:
     q = request.query_params
     cid = request.path_params["cid"]
-    if request.method == "GET":
-        flt, limit = parse_filter(q), svc.parse_limit(q.get("limit"))
-        page = await _serve(request, lambda s, p, r: svc.get_objects(s, p, _root_of(r), cid, flt, q.get("next"),
-                                                                      limit))
-        return _envelope(page)
+    flt, limit = parse_filter(q), svc.parse_limit(q.get("limit"))
+    page = await _serve(request, lambda s, p, r: svc.get_objects(s, p, _root_of(r), cid, flt, q.get("next"), limit))
+    return _envelope(page)
+
+
+async def _add_objects(request: Request) -> Response:
+    cid = request.path_params["cid"]
     if not is_taxii_content(request.headers.get("content-type")):
         raise HttpError(415, "Unsupported Media Type", f"POST a TAXII envelope as {TAXII_MEDIA}")
     principal, root = await _serve(request, lambda _s, p, r: (p, _root_of(r)))
@@ -218,7 +230,8 @@ async def objects(request: Request) -> Response:
             raise HttpError(422, "Unprocessable Entity", "the body must be a TAXII envelope with an 'objects' list")
         return svc.add_objects(store, principal, root, cid, envelope["objects"])
 
-    return _json(await anyio.to_thread.run_sync(work, limiter=_writer_limiter()), status=202)
+    status = await anyio.to_thread.run_sync(work, limiter=_writer_limiter())
+    return _json(svc.status_resource(status), status=202)
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -256,6 +269,8 @@ async def versions(request: Request) -> Response:
     flt, limit = parse_filter(q, allow_version=False), svc.parse_limit(q.get("limit"))
     page = await _serve(request, lambda s, p, r: svc.get_versions(s, p, _root_of(r), cid, oid, flt, q.get("next"),
                                                                    limit))
+    if not page.versions:  # a `next` past the last version: no list rather than an empty one (section 2)
+        return _json({})
     body: dict[str, Any] = {"more": page.more, "versions": [svc.display_version(v) for v in page.versions]}
     if page.more:
         body["next"] = page.next
