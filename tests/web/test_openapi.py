@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 import orjson
+import pytest
 import schemathesis
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -19,6 +20,7 @@ from starlette.testclient import TestClient
 
 from accord.web.app import create_app
 from tests.conftest import Node
+from tests.web.conftest import BASE
 
 _METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
@@ -94,3 +96,19 @@ def test_every_operation_has_an_id_a_summary_and_taxii_error_bodies(client: Test
     for name, response in document["components"]["responses"].items():
         schema = response["content"]["application/taxii+json;version=2.1"]["schema"]
         assert schema == {"$ref": "#/components/schemas/Error"}, name
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("added_after", "0000-01-01T00:00:00Z"),  # calendar arithmetic has no year 0: this was a 500
+    ("added_after", "2025-02-29T00:00:00Z"),
+    ("next", "9999999999999999999"),  # over 2**63 - 1: this was a 500
+])
+def test_a_value_the_description_rules_out_is_a_400(client: TestClient, node: Node, name: str, value: str) -> None:
+    document = _document(client)
+    schema = next(p["schema"] for p in document["components"]["parameters"].values() if p["name"] == name)
+    if "$ref" in schema:
+        schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    assert re.search(schema["pattern"], value) is None
+    response = client.get(f"{BASE}/objects/", params={name: value}, headers=node.auth("energy-co"))
+    assert response.status_code == 400
+    assert orjson.loads(response.content)["http_status"] == "400"
