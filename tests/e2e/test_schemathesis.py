@@ -4,8 +4,9 @@ The node runs as a real process on loopback (tests/e2e/nodeproc.py) over a store
 collections, indicators at every TLP 2.0 level from two partners, a sharing group, a declared
 constituency and a consultation. schemathesis reads ``/openapi.json`` from the node and, as a
 partner's contributor key, sends generated requests to every operation, valid ones and invalid ones,
-then follows the document's OpenAPI links (Add Objects -> Get Status, Get Collections -> Get Objects
--> Get An Object, Open Consultation -> Get Consultation, ...) as a state machine. Every response is
+then follows the document's OpenAPI links as a state machine (scenarios start at operations without
+ids in the path: Add Objects -> Get Status and Get An Object, Open Consultation -> its steps and Get
+Consultation, Open Incident -> evidence and assessments). Every response is
 checked: no 5xx, a documented status code, content type, headers and body schema, and 401 without a
 key where the document asks for one. The run is bounded (examples per operation, steps, a deadline
 per call) and prints its figures.
