@@ -69,7 +69,7 @@ def display_version(v: StoredVersion) -> str:
 def parse_next(token: str | None) -> int | None:
     if token is None:
         return None
-    if not (token.isascii() and token.isdigit()) or len(token) > 19:
+    if not (token.isascii() and token.isdigit()) or len(token) > 18:  # 18 digits fit a 64-bit integer
         raise InvalidInput(f"invalid 'next' token {token!r}")
     return int(token)
 

@@ -11,7 +11,7 @@ from starlette.routing import Route
 from accord import __version__
 from accord.domain.errors import AccordError
 from accord.store.repository import Store
-from accord.web import coordination, events, exports, federation, taxii
+from accord.web import coordination, events, exports, federation, openapi, taxii
 from accord.web.errors import accord_error, http_exception, unexpected_error
 
 
@@ -23,7 +23,8 @@ async def home(_request: Request) -> JSONResponse:
 def create_app(store: Store) -> Starlette:
     app = Starlette(
         routes=[Route("/", home, methods=["GET"]), *taxii.routes, *exports.routes, *federation.routes,
-                *events.routes, *coordination.routes],
+                *events.routes, *coordination.routes,
+                Route("/openapi.json", openapi.document, methods=["GET"])],
         exception_handlers={AccordError: accord_error, HTTPException: http_exception, Exception: unexpected_error},
     )
     app.state.store = store

@@ -38,7 +38,7 @@ def parse_filter(params: QueryParams, allow_version: bool = True) -> ObjectFilte
     added_after = params.get("added_after")
     try:
         after = to_micros(added_after) if added_after is not None else None
-    except BadTimestamp as exc:
+    except ValueError as exc:  # BadTimestamp, or a year calendar arithmetic refuses (0000)
         raise InvalidInput(f"added_after: {exc}") from None
     versions = _values(params, "match[version]")
     if versions and not allow_version:
