@@ -65,10 +65,10 @@ async def _nothing(_request: Request) -> Response:
 
 def test_a_route_added_without_a_description_is_reported(node: Node) -> None:
     app = create_app(node.store)
-    app.router.routes.append(Route("/accord/audit/checkpoint", _nothing, methods=["GET"]))
+    app.router.routes.append(Route("/accord/undescribed", _nothing, methods=["GET"]))
     with TestClient(app) as client:
         document = _document(client)
-    assert routes_of(app) - operations_of(document) == {("/accord/audit/checkpoint", "GET")}
+    assert routes_of(app) - operations_of(document) == {("/accord/undescribed", "GET")}
     assert operations_of(document) - routes_of(app) == set()
 
 
