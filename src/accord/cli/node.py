@@ -372,7 +372,8 @@ def load(settings: Settings, bundle: Path, collection_name: str, account_name: s
         return
     if not o.as_json:
         for failure in failures:
-            o.err.print(f"{bundle}: {failure['id'] or '(no id)'}: {failure['message']}", highlight=False, markup=False)
+            o.err.print(f"{bundle}: {failure['id'] or '(no id)'}: {failure['message']}", highlight=False, markup=False,
+                        soft_wrap=True)
     raise SystemExit(1)
 
 
