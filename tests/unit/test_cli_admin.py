@@ -203,3 +203,36 @@ def test_intel_export_reads_the_local_node_and_answers_in_json(tmp_path: Path, n
               "--out", str(tmp_path / "out"), "--json")
     assert raw["files"] == [{"path": str(tmp_path / "out" / "accord.intel"), "lines": raw["files"][0]["lines"]}]
     assert (tmp_path / "out" / "accord.intel").read_text().count("\n") == raw["files"][0]["lines"] > 1
+
+
+def test_match_json_gives_the_summary_as_one_object(tmp_path: Path) -> None:
+    from tests.sensor.helpers import indicator as sensor_indicator
+    from tests.sensor.helpers import write_bundle, write_conn
+
+    hit = sensor_indicator("[ipv4-addr:value = '198.51.100.1']")
+    bundle = write_bundle(tmp_path, [hit])
+    log = write_conn(tmp_path, [("1700000000.0", "10.0.0.1", "198.51.100.1")])
+    result = invoke("match", str(log), "--indicators", str(bundle), "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout.splitlines()[0])["indicator"] == hit["id"]
+    summary = json.loads(result.stderr.strip().splitlines()[-1])
+    assert summary["matches"] == 1 and summary["by_indicator"] == {hit["id"]: 1}
+
+
+def test_sensor_train_and_watch_keep_the_model_in_the_data_dir_and_answer_in_json(tmp_path: Path) -> None:
+    from tests.anomaly.conftest import synthetic
+    from tests.anomaly.test_cli import MAPPING, write_csv
+
+    mapping = tmp_path / "columns.json"
+    mapping.write_text(json.dumps(MAPPING))
+    train = write_csv(tmp_path / "train.csv", synthetic(1500, seed=1, attack_share=0.05))
+    d = ["--data-dir", str(tmp_path / "n"), "--json"]
+    trained = run("sensor", "train", str(train), "--format", "csv", "--columns", str(mapping), *d)
+    assert trained["model"] == str(tmp_path / "n" / "sensor-model") and trained["left_out"] > 0
+    assert (tmp_path / "n" / "sensor-model").is_dir()
+    watch = write_csv(tmp_path / "new.csv", synthetic(600, seed=2, attack_share=0.1))
+    result = invoke("sensor", "watch", str(watch), *d)
+    assert result.exit_code == 0, result.output
+    anomalies = [json.loads(line) for line in result.stdout.splitlines()]
+    assert anomalies and all(a["score"] > a["threshold"] and a["reasons"] for a in anomalies)
+    assert "flows anomalous" in result.stderr
