@@ -3,8 +3,14 @@ expiry, grants, group membership; each change in the audit log, no stored object
 
 from __future__ import annotations
 
-import pytest
+import os
+from pathlib import Path
 
+import pytest
+from sqlalchemy import inspect
+
+from accord.cli.common import open_node
+from accord.config import Settings
 from accord.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound, Unauthenticated
 from accord.domain.model import OrgKind
 from accord.domain.sharing import Role
@@ -15,6 +21,7 @@ from accord.services import admin, auth
 from accord.stix.timestamps import now_micros
 from accord.store.repository import Store
 from tests.conftest import Node
+from tests.pgserver import PgServer
 from tests.stixgen import indicator
 
 
@@ -231,3 +238,29 @@ def test_init_checks_the_host_it_would_create(store: Store) -> None:
     admin.check_host(store, "cert-xx", OrgKind.GOVERNMENT_CERT, "xx", ("government-national",))
     with pytest.raises(Conflict, match="kind 'government-cert' \\(asked 'company'\\)"):
         admin.check_host(store, "cert-xx", OrgKind.COMPANY, "XX", ("government-national",))
+
+
+def test_commands_do_not_create_a_node_in_an_empty_database(store: Store, tmp_path: Path) -> None:
+    """`accord status --database-url ...` on a database without a node fails, and leaves it as it was."""
+    url = store.engine.url.render_as_string(hide_password=False)
+    settings = Settings(tmp_path, url)
+    with pytest.raises(NotFound, match="no Accord node"):
+        open_node(settings)  # migrated tables, no node
+    admin.init_node(store)
+    open_node(settings).close()
+    with pytest.raises(NotFound, match=f"no Accord node in {tmp_path / 'typo'}"):
+        open_node(Settings(tmp_path / "typo", url))
+    assert not (tmp_path / "typo").exists()
+
+
+def test_an_unmigrated_empty_postgresql_database_is_not_migrated(pg_server: PgServer | None, tmp_path: Path) -> None:
+    if pg_server is None:
+        pytest.skip("PostgreSQL is not installed (make test installs it)")
+    url = pg_server.create_database(f"accord_empty_{os.getpid()}")
+    with pytest.raises(NotFound, match="no Accord node in postgresql"):
+        open_node(Settings(tmp_path, url))
+    probe = Store.open(url)
+    try:
+        assert inspect(probe.engine).get_table_names() == []
+    finally:
+        probe.close()

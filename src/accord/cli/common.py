@@ -59,8 +59,8 @@ def store_for(settings: Settings) -> Store:
 
 def open_node(settings: Settings) -> Store:
     """The store of the node that exists in ``settings``, migrated; NotFound if there is none."""
-    where = (make_url(settings.database_url).render_as_string(hide_password=True) if settings.database_url
-             else str(settings.data_dir))
+    where = (make_url(settings.database_url).render_as_string(hide_password=True)
+             if settings.database_url and settings.data_dir.is_dir() else str(settings.data_dir))
     missing = NotFound(f"no Accord node in {where}: check --data-dir (or ACCORD_DATA_DIR"
                        f"{', --database-url' if settings.database_url else ''}), or create one with "
                        f"`accord init --data-dir {settings.data_dir}`")
