@@ -15,9 +15,14 @@ class Settings:
     database_url: str | None = None
 
     @property
+    def db_path(self) -> Path:
+        """The SQLite database file (when no database URL is given)."""
+        return self.data_dir / "accord.db"
+
+    @property
     def store_url(self) -> str:
         """PostgreSQL when a URL is given; otherwise SQLite in the data directory."""
-        return self.database_url or f"sqlite:///{self.data_dir / 'accord.db'}"
+        return self.database_url or f"sqlite:///{self.db_path}"
 
     @classmethod
     def from_env(cls, data_dir: str | None = None, database_url: str | None = None) -> Settings:

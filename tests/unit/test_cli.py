@@ -35,7 +35,7 @@ def test_operator_workflow(tmp_path: Path) -> None:
     bundle = tmp_path / "b.json"
     bundle.write_text(json.dumps({"type": "bundle", "id": "bundle--11111111-1111-4111-8111-111111111111",
                                   "objects": [indicator(1), indicator(2), {"type": "x"}]}))
-    loaded = run("load", str(bundle), "--collection", "energy", "--as", "grid-analyst", *d)
+    loaded = run("load", str(bundle), "--collection", "energy", "--as", "grid-analyst", *d, ok=False)
     assert loaded["stored"] == 2 and loaded["failed"] == 1
     status = run("status", *d)
     assert {c["alias"]: c["objects"] for c in status["collections"]} == {"default": 0, "energy": 2}

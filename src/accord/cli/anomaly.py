@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.progress import track
 from rich.table import Table
 
+from accord.config import Settings
 from accord.sensor.anomaly.errors import AnomalyError
 from accord.sensor.anomaly.stix import TLP, bundle, report_objects
 
@@ -32,10 +33,16 @@ _paths = click.argument("logs", nargs=-1, required=True, type=click.Path(exists=
 _model = click.option(
     "--model",
     "model_dir",
-    required=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Model directory (model.json + arrays.npz).",
+    help="Model directory (model.json + arrays.npz); default: sensor-model in the data directory.",
 )
+_data_dir = click.option("--data-dir", envvar="ACCORD_DATA_DIR", type=click.Path(file_okay=False),
+                         help="The node's data directory, where the model is kept by default (default: ./.accord).")
+_json = click.option("--json", "as_json", is_flag=True, help="Machine-readable output (JSON) on standard output.")
+
+
+def _model_dir(model_dir: Path | None, data_dir: str | None) -> Path:
+    return model_dir or Settings.from_env(data_dir).data_dir / "sensor-model"
 
 
 def _source(fmt: str, columns: Path | None) -> dict[str, Any]:
@@ -81,14 +88,18 @@ def sensor() -> None:
 )
 @click.option("--update", is_flag=True, help="Refresh the existing model in --model with these (normal) logs.")
 @click.option("--seed", default=0, show_default=True)
+@_data_dir
+@_json
 def train(
     logs: tuple[Path, ...],
-    model_dir: Path,
+    model_dir: Path | None,
     fmt: str,
     columns: Path | None,
     fpr: float,
     update: bool,
     seed: int,
+    data_dir: str | None,
+    as_json: bool,
 ) -> None:
     """Learn what normal traffic looks like from LOGS (believed free of attacks) and save the model.
 
@@ -98,6 +109,7 @@ def train(
     from accord.sensor.anomaly.detector import Detector, DetectorConfig
     from accord.sensor.anomaly.store import load_model, save_model
 
+    model_dir = _model_dir(model_dir, data_dir)
     try:
         if update:
             old, source = load_model(model_dir)
@@ -113,6 +125,11 @@ def train(
     except AnomalyError as exc:
         raise click.ClickException(str(exc)) from None
     dropped = len(flows) - len(flows.normal())
+    if as_json:
+        click.echo(json.dumps({"model": str(model_dir), "baseline_flows": len(detector.baseline),
+                               "left_out": dropped, "features": len(detector.encoder.names),
+                               "threshold": detector.threshold, "fpr": detector.config.fpr}))
+        return
     console.print(
         f"model saved to {model_dir}: {len(detector.baseline):,} baseline flows"
         + (f" ({dropped:,} rows labelled as attacks left out)" if dropped else "")
@@ -166,6 +183,13 @@ def _show(anomalies: Sequence[Anomaly], limit: int) -> None:
     console.print(table)
 
 
+def _anomaly_data(a: Anomaly) -> dict[str, Any]:
+    return {"row": a.row, "src": a.src or None, "src_port": a.src_port if a.src else None, "dst": a.dst or None,
+            "dst_port": a.dst_port if a.dst else None, "proto": a.proto or None, "score": a.score,
+            "threshold": a.threshold, "confidence": a.confidence,
+            "reasons": [{"column": r.column, "share": r.share, "text": r.text} for r in a.reasons]}
+
+
 @sensor.command()
 @_paths
 @_model
@@ -183,9 +207,11 @@ def _show(anomalies: Sequence[Anomaly], limit: int) -> None:
 @click.option("--api-key", envvar="ACCORD_API_KEY", help="API key for --node (or ACCORD_API_KEY).")
 @click.option("--collection", help="Collection id on the node for --node.")
 @click.option("--show", "limit", default=20, show_default=True, help="Anomalies listed per batch.")
+@_data_dir
+@_json
 def watch(
     logs: tuple[Path, ...],
-    model_dir: Path,
+    model_dir: Path | None,
     follow: bool,
     out: Path | None,
     tlp: str,
@@ -194,6 +220,8 @@ def watch(
     api_key: str | None,
     collection: str | None,
     limit: int,
+    data_dir: str | None,
+    as_json: bool,
 ) -> None:
     """Score LOGS against the model and report anomalous flows, each with the reasons it stands out."""
     if node and not (api_key and collection):
@@ -202,6 +230,8 @@ def watch(
     from accord.sensor.anomaly.publish import post_objects
     from accord.sensor.anomaly.store import load_model
 
+    model_dir = _model_dir(model_dir, data_dir)
+    say = Console(stderr=True) if as_json else console  # standard output carries the JSON lines
     try:
         detector, source = load_model(model_dir)
         seen, found, objects = 0, 0, []
@@ -209,20 +239,24 @@ def watch(
             for batch in _batches(source, logs, follow):
                 anomalies = find_anomalies(detector, batch, offset=seen)
                 seen, found = seen + len(batch), found + len(anomalies)
-                _show(anomalies, limit)
+                if as_json:
+                    for a in anomalies:
+                        click.echo(json.dumps(_anomaly_data(a)))
+                else:
+                    _show(anomalies, limit)
                 shared = report_objects(anomalies, tlp, identity) if (out or node) else []
                 objects.extend(shared)
                 if node and shared:
                     sent = post_objects(shared, node, str(collection), token=api_key)
-                    console.print(f"node: {sent.success} stored, {sent.failure} refused, {sent.pending} pending")
+                    say.print(f"node: {sent.success} stored, {sent.failure} refused, {sent.pending} pending")
         except KeyboardInterrupt:
-            console.print("stopped")
-        console.print(
+            say.print("stopped")
+        say.print(
             f"{found:,} of {seen:,} flows anomalous ({found / max(seen, 1):.2%}); threshold {detector.threshold:.3f}"
         )
         if out:
             out.write_text(json.dumps(bundle(objects), indent=1) + "\n")
-            console.print(f"{len(objects):,} STIX objects written to {out} (TLP:{tlp.upper()})")
+            say.print(f"{len(objects):,} STIX objects written to {out} (TLP:{tlp.upper()})")
     except AnomalyError as exc:
         raise click.ClickException(str(exc)) from None
 

@@ -1,4 +1,9 @@
-"""Options every command takes, output as rich tables or JSON, and errors as plain messages."""
+"""Options every command takes, output as rich tables or JSON, and errors as plain messages.
+
+Only ``accord init`` and ``accord serve`` create a node; every other command opens the node that
+exists in the data directory (or database) and fails, naming the place, when there is none, so a
+mistyped ``--data-dir`` cannot make a second, empty node.
+"""
 
 from __future__ import annotations
 
@@ -11,13 +16,16 @@ import click
 import orjson
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import inspect, make_url
 
 from accord.bootstrap import open_store
 from accord.config import Settings
-from accord.domain.errors import AccordError
+from accord.domain.errors import AccordError, NotFound
+from accord.store.migrate import upgrade
 from accord.store.repository import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
+NODE_CREATORS = frozenset({"init", "serve"})
 
 
 def node_options(func: F) -> F:
@@ -42,7 +50,32 @@ def node_options(func: F) -> F:
 
 
 def store_for(settings: Settings) -> Store:
-    return open_store(settings)
+    """The node's store, migrated; created only by the commands in :data:`NODE_CREATORS`."""
+    ctx = click.get_current_context()
+    if ctx.command.name in NODE_CREATORS and ctx.parent is not None and ctx.parent.parent is None:
+        return open_store(settings)
+    return open_node(settings)
+
+
+def open_node(settings: Settings) -> Store:
+    """The store of the node that exists in ``settings``, migrated; NotFound if there is none."""
+    where = (make_url(settings.database_url).render_as_string(hide_password=True)
+             if settings.database_url and settings.data_dir.is_dir() else str(settings.data_dir))
+    missing = NotFound(f"no Accord node in {where}: check --data-dir (or ACCORD_DATA_DIR"
+                       f"{', --database-url' if settings.database_url else ''}), or create one with "
+                       f"`accord init --data-dir {settings.data_dir}`")
+    if not settings.data_dir.is_dir() or (settings.database_url is None and not settings.db_path.is_file()):
+        raise missing
+    store = open_store(settings, migrate=False)
+    initialised = None
+    if inspect(store.engine).has_table("settings"):
+        with store.read() as tx:
+            initialised = tx.get_setting("initialised")
+    if initialised is None:
+        store.close()
+        raise missing
+    upgrade(store.engine)
+    return store
 
 
 class Output:

@@ -18,6 +18,7 @@ from accord.federation import peers as fed
 from accord.federation.model import PeerKind, WarningFilter
 from accord.federation.pull import pull
 from accord.federation.runtime import install
+from accord.services import admin
 from accord.stix.timestamps import micros_to_timestamp
 
 
@@ -119,11 +120,40 @@ def peer_list(settings: Settings) -> None:
     store = store_for(settings)
     with store.read() as tx:
         peers = tx.list_peers()
+        disabled = tx.disabled_orgs()
     raw: list[dict[str, Any]] = [{"name": p.name, "kind": p.kind.value, "url": p.url, "node_id": p.node_id,
             "tlp": sorted(t.label for t in p.agreement.levels), "groups": sorted(p.agreement.groups),
-            "push": bool(p.credential)} for p in peers]
-    out().table("Peers", ["name", "kind", "url", "TLP", "groups", "push"],
-                [(r["name"], r["kind"], r["url"], ",".join(r["tlp"]), r["groups"], r["push"]) for r in raw], raw)
+            "push": bool(p.credential), "disabled": p.org_id in disabled} for p in peers]
+    out().table("Peers", ["name", "kind", "url", "TLP", "groups", "push", "disabled"],
+                [(r["name"], r["kind"], r["url"], ",".join(r["tlp"]), r["groups"], r["push"],
+                  "yes" if r["disabled"] else "") for r in raw], raw)
+
+
+@peer.command("disable")
+@click.argument("name")
+@node_options
+def peer_disable(settings: Settings, name: str) -> None:
+    """Stop exchanging with a peer: its key stops working here, nothing is pushed to or pulled from it."""
+    admin.set_peer_enabled(store_for(settings), name, False)
+    out().message(f"peer {name} disabled", {"peer": name, "disabled": True})
+
+
+@peer.command("enable")
+@click.argument("name")
+@node_options
+def peer_enable(settings: Settings, name: str) -> None:
+    """Exchange with a disabled peer again."""
+    admin.set_peer_enabled(store_for(settings), name, True)
+    out().message(f"peer {name} enabled", {"peer": name, "disabled": False})
+
+
+@peer.command("remove")
+@click.argument("name")
+@node_options
+def peer_remove(settings: Settings, name: str) -> None:
+    """Remove a peer, its organisation and account; refused while it owns objects it sent (disable it)."""
+    admin.remove_peer(store_for(settings), name)
+    out().message(f"peer {name} removed", {"peer": name, "removed": True})
 
 
 @click.group()

@@ -26,7 +26,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from accord.bootstrap import open_store
+from accord.cli.common import open_node
 from accord.config import Settings
 from accord.domain.errors import AccordError
 from accord.sensor import exports, feeds, pipeline, readers, sources, spark, warninglists
@@ -54,7 +54,7 @@ def _collect(
         if not collection:
             raise ConfigError("--data-dir needs --collection (the collection id or alias to read indicators from)")
         try:
-            store = open_store(Settings.from_env(local_dir))
+            store = open_node(Settings.from_env(local_dir))
             feeds_used.append(LocalIndicators(store, account, collection))
         except AccordError as exc:
             raise ConfigError(f"local node in {local_dir}: {exc.message}") from None
@@ -90,6 +90,15 @@ def _writer(handle: IO[bytes], folder: SightingAggregator | None) -> Callable[[M
             folder.add(m)
 
     return write
+
+
+def _summary_data(matcher: Matcher, compiled: Compilation, summary: pipeline.Summary, engine: str) -> dict[str, Any]:
+    return {"engine": engine, "files": summary.files, "events": summary.events, "seconds": summary.seconds,
+            "indicators": {"active": len(matcher.ids), "inactive": compiled.inactive,
+                           "not_usable": [{"id": i, "reason": r} for i, r in compiled.skipped]},
+            "matches": summary.matches, "by_indicator": dict(summary.by_indicator.most_common()),
+            "suppressed": dict(summary.suppressed), "residual_evaluated": summary.residual_evaluated,
+            "bad_lines": dict(summary.problems.counts)}
 
 
 def _summary(console: Console, matcher: Matcher, compiled: Compilation, summary: pipeline.Summary, engine: str) -> None:
@@ -192,6 +201,8 @@ def _summary(console: Console, matcher: Matcher, compiled: Compilation, summary:
 @click.option("--allow-internal", is_flag=True, help="With --share-values: also internal addresses.")
 @click.option("--allow-users", is_flag=True, help="With --share-values: also user names from the logs.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
+@click.option("--json", "as_json", is_flag=True,
+              help="The summary as one JSON object on standard error instead of tables (matches are JSON anyway).")
 def match_command(
     logs: tuple[str, ...],
     bundles: tuple[str, ...],
@@ -220,6 +231,7 @@ def match_command(
     allow_internal: bool,
     allow_users: bool,
     quiet: bool,
+    as_json: bool,
 ) -> None:
     """Match LOGS (files, directories, - for stdin; Zeek TSV/JSON, Suricata EVE, CSV, JSON lines; plain or
     gzip) against shared indicators and print one JSON line per (event, indicator) match."""
@@ -253,7 +265,11 @@ def match_command(
                     write(m)
             else:
                 summary = _run_inprocess(logs, matcher, write, fmt, columns, benign, follow, idle, console)
-        _summary(console, matcher, compiled, summary, engine)
+        if as_json:
+            if not quiet:
+                click.echo(orjson.dumps(_summary_data(matcher, compiled, summary, engine)).decode(), err=True)
+        else:
+            _summary(console, matcher, compiled, summary, engine)
         if folder is not None:
             _send_sightings(folder, client, sightings_collection, sightings_file, console)
     except SensorError as exc:
@@ -326,15 +342,24 @@ def _send_sightings(
     "--indicators",
     "bundles",
     multiple=True,
-    required=True,
     type=click.Path(exists=True, dir_okay=False),
     help="STIX 2.1 bundle file; repeatable.",
 )
+@click.option("--data-dir", "local_dir", type=click.Path(file_okay=False),
+              help="Read indicators from the local node's store in DIR (with --collection).")
+@click.option("--collection", help="With --data-dir: the collection (id or alias) to export.")
+@click.option("--as", "account", default="admin", show_default=True,
+              help="With --data-dir: the account whose organisation's view of the indicators is exported.")
 @click.option("--to", "target", type=click.Choice(["zeek-intel", "suricata-datasets", "suricata-iprep"]), required=True)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
-def intel_export_command(bundles: tuple[str, ...], target: str, out_dir: Path) -> None:
+@click.option("--json", "as_json", is_flag=True, help="List the files written as JSON on standard output.")
+def intel_export_command(bundles: tuple[str, ...], local_dir: str | None, collection: str | None, account: str,
+                         target: str, out_dir: Path, as_json: bool) -> None:
     """Write indicator files for sensors that match on their own (Zeek intel, Suricata)."""
-    objects = [obj for path in bundles for obj in feeds.BundleFile(Path(path)).objects()]
+    try:
+        objects, _ = _collect(bundles, None, collection, (None, None), out_dir, (local_dir, account))
+    except SensorError as exc:
+        raise click.ClickException(str(exc)) from None
     out_dir.mkdir(parents=True, exist_ok=True)
     if target == "zeek-intel":
         files = {"accord.intel": exports.zeek_intel(objects)}
@@ -343,9 +368,14 @@ def intel_export_command(bundles: tuple[str, ...], target: str, out_dir: Path) -
     else:
         categories, reputation = exports.suricata_iprep(objects)
         files = {"categories.txt": categories, "reputation.list": reputation}
+    written = []
     for name, text in files.items():
         (out_dir / name).write_text(text, encoding="utf-8")
-        click.echo(f"{out_dir / name}: {text.count(chr(10)):,} lines", err=True)
+        written.append({"path": str(out_dir / name), "lines": text.count("\n")})
+        if not as_json:
+            click.echo(f"{out_dir / name}: {text.count(chr(10)):,} lines", err=True)
+    if as_json:
+        click.echo(orjson.dumps({"target": target, "files": written}).decode())
 
 
 commands: list[click.Command] = [match_command, intel_export_command]

@@ -34,12 +34,18 @@ def _sectors(text: str) -> tuple[str, ...]:
 @click.option("--sectors", default="", help="Comma-separated STIX industry sectors.")
 @node_options
 def init(settings: Settings, org_name: str, kind: str, country: str, sectors: str) -> None:
-    """Create a node: host organisation, default API root and collection, admin key."""
-    result = admin.init_node(store_for(settings), org_name, OrgKind(kind), country, _sectors(sectors))
+    """Create a node: host organisation, default API root and collection, admin key.
+
+    On a node that exists already this succeeds, changing nothing, only if the options describe the
+    node's organisation as it is; otherwise it fails and says what differs.
+    """
+    store = store_for(settings)
+    result = admin.init_node(store, org_name, OrgKind(kind), country, _sectors(sectors))
     if result.admin_key:
         _show_key(result.admin_key, admin.ADMIN_ACCOUNT)
-    else:
-        out().message(f"a node exists already in {settings.data_dir}", {"created": False})
+        return
+    admin.check_host(store, org_name, OrgKind(kind), country, _sectors(sectors))
+    out().message(f"a node exists already in {settings.data_dir}, for {org_name}", {"created": False})
 
 
 @click.command()
@@ -118,6 +124,34 @@ def org_list(settings: Settings) -> None:
                 [(g["name"], g["kind"], g["country"], ",".join(g["sectors"])) for g in orgs], orgs)
 
 
+@org.command("disable")
+@click.argument("name")
+@node_options
+def org_disable(settings: Settings, name: str) -> None:
+    """Disable an organisation: its accounts stop authenticating and it reads nothing; its objects stay."""
+    admin.set_org_enabled(store_for(settings), name, False)
+    out().message(f"organisation {name} disabled", {"org": name, "disabled": True})
+
+
+@org.command("enable")
+@click.argument("name")
+@node_options
+def org_enable(settings: Settings, name: str) -> None:
+    """Enable a disabled organisation again."""
+    admin.set_org_enabled(store_for(settings), name, True)
+    out().message(f"organisation {name} enabled", {"org": name, "disabled": False})
+
+
+@org.command("remove")
+@click.argument("name")
+@node_options
+def org_remove(settings: Settings, name: str) -> None:
+    """Remove an organisation with its accounts and keys; refused while it owns stored objects."""
+    accounts = admin.remove_org(store_for(settings), name)
+    out().message(f"organisation {name} removed" + (f", with accounts {', '.join(accounts)}" if accounts else ""),
+                  {"org": name, "removed": True, "accounts": accounts})
+
+
 @click.group()
 def account() -> None:
     """Accounts of organisations (each with API keys and a role)."""
@@ -134,6 +168,43 @@ def account_add(settings: Settings, name: str, org_name: str, role: str) -> None
     _show_key(key, name)
 
 
+@account.command("list")
+@node_options
+def account_list(settings: Settings) -> None:
+    """List accounts, with their organisation, role and whether they are disabled."""
+    rows = admin.list_accounts(store_for(settings))
+    out().table("Accounts", ["name", "organisation", "role", "disabled"],
+                [(a["name"], a["org"], a["role"], a["disabled"] or ("organisation" if a["org_disabled"] else ""))
+                 for a in rows], rows)
+
+
+@account.command("disable")
+@click.argument("name")
+@node_options
+def account_disable(settings: Settings, name: str) -> None:
+    """Disable an account: its API keys stop authenticating (they are kept for `account enable`)."""
+    admin.set_account_enabled(store_for(settings), name, False)
+    out().message(f"account {name} disabled", {"account": name, "disabled": True})
+
+
+@account.command("enable")
+@click.argument("name")
+@node_options
+def account_enable(settings: Settings, name: str) -> None:
+    """Enable a disabled account again."""
+    admin.set_account_enabled(store_for(settings), name, True)
+    out().message(f"account {name} enabled", {"account": name, "disabled": False})
+
+
+@account.command("remove")
+@click.argument("name")
+@node_options
+def account_remove(settings: Settings, name: str) -> None:
+    """Remove an account and its API keys (what it stored stays, owned by its organisation)."""
+    admin.remove_account(store_for(settings), name)
+    out().message(f"account {name} removed", {"account": name, "removed": True})
+
+
 @click.group()
 def key() -> None:
     """API keys: issue, revoke, list."""
@@ -141,10 +212,13 @@ def key() -> None:
 
 @key.command("issue")
 @click.argument("account_name")
+@click.option("--expires", default=None, metavar="90d|12h|4w|DATE",
+              help="The key stops authenticating after this long, or at this date (2027-03-01, UTC).")
 @node_options
-def key_issue(settings: Settings, account_name: str) -> None:
+def key_issue(settings: Settings, account_name: str, expires: str | None) -> None:
     """Issue another API key for an account."""
-    _, new = admin.issue_key(store_for(settings), account_name)
+    _, new = admin.issue_key(store_for(settings), account_name,
+                             None if expires is None else admin.parse_expiry(expires))
     _show_key(new, account_name)
 
 
@@ -160,15 +234,11 @@ def key_revoke(settings: Settings, key_id: str) -> None:
 @key.command("list")
 @node_options
 def key_list(settings: Settings) -> None:
-    """List API keys (ids only; secrets are never stored)."""
-    store = store_for(settings)
-    with store.read() as tx:
-        keys = tx.list_keys()
-    from accord.stix.timestamps import micros_to_timestamp as ts
-
-    raw = [{"key_id": k, "account": a, "created": ts(c), "revoked": ts(r) if r else None} for k, a, c, r in keys]
-    out().table("API keys", ["key id", "account", "created", "revoked"],
-                [(r["key_id"], r["account"], r["created"], r["revoked"]) for r in raw], raw)
+    """List API keys (ids only; secrets are never stored), with when they expire."""
+    raw = admin.list_keys(store_for(settings))
+    out().table("API keys", ["key id", "account", "created", "revoked", "expires"],
+                [(r["key_id"], r["account"], r["created"], r["revoked"],
+                  (r["expires"] or "") + (" (expired)" if r["expired"] else "")) for r in raw], raw)
 
 
 @click.group()
@@ -206,6 +276,24 @@ def group_remove(settings: Settings, group_name: str, org_name: str) -> None:
     out().message(f"{org_name} left {group_name}", {"group": group_name, "org": org_name, "member": False})
 
 
+@group.command("list")
+@node_options
+def group_list(settings: Settings) -> None:
+    """List sharing groups with their marking ids and member counts."""
+    groups = admin.node_status(store_for(settings))["groups"]
+    out().table("Sharing groups", ["name", "marking", "members"],
+                [(g["name"], g["marking"], g["members"]) for g in groups], groups)
+
+
+@group.command("show")
+@click.argument("group_name")
+@node_options
+def group_show(settings: Settings, group_name: str) -> None:
+    """Show a group's marking id and its member organisations."""
+    g = admin.group_members(store_for(settings), group_name)
+    out().table(f"{g['name']} (mark objects with {g['marking']})", ["member"], [(m,) for m in g["members"]], g)
+
+
 @click.group()
 def collection() -> None:
     """TAXII collections and which organisations may read or write them."""
@@ -213,7 +301,8 @@ def collection() -> None:
 
 @collection.command("create")
 @click.argument("title")
-@click.option("--alias", default=None)
+@click.option("--alias", default=None,
+              help="A short name for URLs: 1-64 of a-z, 0-9, '-', '_', starting with a letter or digit.")
 @click.option("--description", default="")
 @click.option("--api-root", default=admin.DEFAULT_ROOT, show_default=True)
 @node_options
@@ -245,6 +334,17 @@ def collection_list(settings: Settings) -> None:
                 [(c["id"], c["alias"], c["title"], c["objects"]) for c in cols], cols)
 
 
+@collection.command("show")
+@click.argument("collection_name")
+@node_options
+def collection_show(settings: Settings, collection_name: str) -> None:
+    """Show a collection (id or alias) and which organisations may read or write it."""
+    c = admin.collection_show(store_for(settings), collection_name)
+    out().table(f"{c['title']} ({c['id']}, alias {c['alias'] or '-'}, API root {c['api_root']}, "
+                f"{c['objects']} objects)", ["organisation", "read", "write", "disabled"],
+                [(g["org"], g["read"], g["write"], "yes" if g["org_disabled"] else "") for g in c["grants"]], c)
+
+
 @click.command()
 @click.argument("bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--collection", "collection_name", default=admin.DEFAULT_COLLECTION_ALIAS, show_default=True)
@@ -252,7 +352,10 @@ def collection_list(settings: Settings) -> None:
               help="The account (and so organisation) the objects are stored for.")
 @node_options
 def load(settings: Settings, bundle: Path, collection_name: str, account_name: str) -> None:
-    """Load a STIX 2.1 bundle file into a collection, with a progress bar."""
+    """Load a STIX 2.1 bundle file into a collection, with a progress bar.
+
+    Exits 1 when any object was refused, after listing each one (file, object id, reason).
+    """
     store = store_for(settings)
     objects = admin.read_bundle(bundle.read_bytes(), str(bundle))
     principal = admin.principal_for(store, account_name)
@@ -263,10 +366,15 @@ def load(settings: Settings, bundle: Path, collection_name: str, account_name: s
         stored, failures = admin.load_bundle(store, principal, collection_name, objects,
                                              progress=lambda n: progress.advance(task, n))
     raw = {"file": str(bundle), "objects": len(objects), "stored": stored, "failed": len(failures),
-           "failures": failures}
+           "failures": [{"file": str(bundle), **f} for f in failures]}
     o.message(f"{bundle.name}: {stored} of {len(objects)} stored, {len(failures)} refused", raw)
-    for failure in failures[:20] if not o.as_json else ():
-        o.err.print(f"  refused {failure['id'] or '(no id)'}: {failure['message']}", highlight=False)
+    if not failures:
+        return
+    if not o.as_json:
+        for failure in failures:
+            o.err.print(f"{bundle}: {failure['id'] or '(no id)'}: {failure['message']}", highlight=False, markup=False,
+                        soft_wrap=True)
+    raise SystemExit(1)
 
 
 commands: list[click.Command] = [init, serve, status, org, account, key, group, collection, load]

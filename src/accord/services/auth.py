@@ -3,6 +3,9 @@
 A key reads ``acc_<key id>_<secret>``. The key id (public) finds the row; the secret (32 random
 bytes) is never stored. A fast hash is right here because the secret has 256 bits of entropy: a
 slow password hash protects guessable passwords, which these are not.
+
+A key stops authenticating when it is revoked, when it expires, and while its account or its
+organisation is disabled. Only a caller who holds the secret learns which of these it is.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import secrets
 
 from accord.domain.errors import Unauthenticated
 from accord.domain.model import Principal
+from accord.stix.timestamps import now_micros
 from accord.store.repository import Store, Tx
 
 _PREFIX = "acc_"
@@ -31,10 +35,11 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def issue_key(tx: Tx, account_id: int) -> tuple[str, str]:
-    """Store a new key for the account; returns (key id, full key)."""
+def issue_key(tx: Tx, account_id: int, expires: int | None = None) -> tuple[str, str]:
+    """Store a new key for the account (valid until ``expires``, microseconds, if given); returns
+    (key id, full key)."""
     key_id, digest, full = new_key()
-    tx.add_key(account_id, key_id, digest)
+    tx.add_key(account_id, key_id, digest, expires)
     return key_id, full
 
 
@@ -71,7 +76,12 @@ def authenticate_in(tx: Tx, authorization: str | None) -> Principal:
     if found is None:
         hmac.compare_digest(hash_secret(secret), "0" * 64)  # same work whether or not the id exists
         raise Unauthenticated("invalid API key")
-    digest, account_id, account_name, org_id, role = found
-    if not hmac.compare_digest(hash_secret(secret), digest):
+    if not hmac.compare_digest(hash_secret(secret), found.secret_sha256):
         raise Unauthenticated("invalid API key")
-    return Principal(account_id, account_name, org_id, role, tx.groups_of(org_id))
+    if found.expires is not None and found.expires <= now_micros():
+        raise Unauthenticated("this API key has expired")
+    if found.account_disabled is not None:
+        raise Unauthenticated("this API key's account is disabled")
+    if found.org_disabled is not None:
+        raise Unauthenticated("this API key's organisation is disabled")
+    return Principal(found.account_id, found.account_name, found.org_id, found.role, tx.groups_of(found.org_id))

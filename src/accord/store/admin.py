@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, bindparam, delete, select, update
+from sqlalchemy import Connection, Table, bindparam, delete, func, select, update
 
 from accord.domain.errors import Conflict, NotFound
 from accord.domain.model import ApiRoot, Collection, Organisation, OrgKind, SharingGroup
@@ -19,16 +19,22 @@ from accord.store.tables import (
     collection_access,
     collections,
     group_members,
+    objects,
     organisations,
+    peers,
     settings,
     sharing_groups,
+    statuses,
+    subscriptions,
 )
 
 # Statements every request runs (authentication, API root, collection and its access, groups) are
 # built once: SQLAlchemy derives a cache key for each new statement object, which cost about five
 # times as much as running the query on SQLite.
-_FIND_KEY = (select(api_keys.c.secret_sha256, accounts.c.id, accounts.c.name, accounts.c.org_id, accounts.c.role)
+_FIND_KEY = (select(api_keys.c.secret_sha256, accounts.c.id, accounts.c.name, accounts.c.org_id, accounts.c.role,
+                    api_keys.c.expires, accounts.c.disabled, organisations.c.disabled)
              .join(accounts, accounts.c.id == api_keys.c.account_id)
+             .join(organisations, organisations.c.id == accounts.c.org_id)
              .where(api_keys.c.key_id == bindparam("key_id"), api_keys.c.revoked.is_(None)))
 _GROUPS_OF = select(group_members.c.group_id).where(group_members.c.org_id == bindparam("org_id"))
 _ALL_MEMBERS = select(group_members.c.group_id, group_members.c.org_id)
@@ -39,11 +45,51 @@ _API_ROOTS = select(api_roots.c.id, api_roots.c.name, api_roots.c.title, api_roo
 _COLLECTIONS = select(collections.c.id, collections.c.uuid, collections.c.api_root_id, collections.c.title,
                       collections.c.description, collections.c.alias).order_by(collections.c.id)
 _COLLECTIONS_OF_ROOT = _COLLECTIONS.where(collections.c.api_root_id == bindparam("api_root_id"))
-_ACCESS_OF = select(collection_access.c.collection_id, collection_access.c.can_read,
-                    collection_access.c.can_write).where(collection_access.c.org_id == bindparam("org_id"))
+# A disabled organisation reads and writes nothing: not by its keys (refused in services.auth), not
+# through the push and signed pull to its peer node (federation.outbound), not by early warnings.
+_ACCESS_OF = (select(collection_access.c.collection_id, collection_access.c.can_read, collection_access.c.can_write)
+              .join(organisations, organisations.c.id == collection_access.c.org_id)
+              .where(collection_access.c.org_id == bindparam("org_id"), organisations.c.disabled.is_(None)))
 
 _ORG_COLS = (organisations.c.id, organisations.c.name, organisations.c.kind, organisations.c.country,
              organisations.c.sectors, organisations.c.identity_id)
+
+
+class ActiveKey(NamedTuple):
+    """An unrevoked key; services.auth decides whether it still authenticates."""
+
+    secret_sha256: str
+    account_id: int
+    account_name: str
+    org_id: int
+    role: Role
+    expires: int | None
+    account_disabled: int | None
+    org_disabled: int | None
+
+
+class AccountRow(NamedTuple):
+    id: int
+    name: str
+    org: str
+    role: str
+    disabled: int | None
+    org_disabled: int | None
+
+
+class KeyRow(NamedTuple):
+    key_id: str
+    account: str
+    created: int
+    revoked: int | None
+    expires: int | None
+
+
+class Grant(NamedTuple):
+    org: str
+    can_read: bool
+    can_write: bool
+    org_disabled: int | None
 
 
 def _org(row: Sequence[Any]) -> Organisation:
@@ -70,10 +116,20 @@ class AdminMixin:
                 identity_id: str) -> Organisation:
         if self.conn.execute(select(organisations.c.id).where(organisations.c.name == name)).first():
             raise Conflict(f"an organisation named {name!r} exists already")
-        new_id = self.conn.execute(organisations.insert().values(
-            name=name, kind=kind.value, country=country, sectors=",".join(sectors),
-            identity_id=identity_id, created=now_micros())).inserted_primary_key[0]  # type: ignore[index]
-        return Organisation(int(new_id), name, kind, country, sectors, identity_id)
+        new_id = self._next_id(organisations, "last_org_id")
+        self.conn.execute(organisations.insert().values(
+            id=new_id, name=name, kind=kind.value, country=country, sectors=",".join(sectors),
+            identity_id=identity_id, created=now_micros()))
+        return Organisation(new_id, name, kind, country, sectors, identity_id)
+
+    def _next_id(self, table: Table, setting: str) -> int:
+        """Ids of organisations and accounts are never reused, even after a removal: the audit log,
+        status resources and stored objects name them by id, and SQLite would otherwise hand the
+        highest id out again once its row is deleted."""
+        highest = max(int(self.conn.execute(select(func.max(table.c.id))).scalar() or 0),
+                      int(self.get_setting(setting) or 0))
+        self.set_setting(setting, str(highest + 1))
+        return highest + 1
 
     def get_org(self, name_or_id: str | int) -> Organisation:
         c = organisations.c
@@ -87,13 +143,42 @@ class AdminMixin:
         stmt = select(*_ORG_COLS).order_by(organisations.c.id)
         return [_org(r) for r in self.conn.execute(stmt)]
 
+    def disabled_orgs(self) -> dict[int, int]:
+        """When each disabled organisation was disabled, by organisation id."""
+        stmt = select(organisations.c.id, organisations.c.disabled).where(organisations.c.disabled.is_not(None))
+        return {r[0]: r[1] for r in self.conn.execute(stmt)}
+
+    def set_org_disabled(self, org_id: int, when: int | None) -> None:
+        self.conn.execute(update(organisations).where(organisations.c.id == org_id).values(disabled=when))
+
+    def objects_owned(self, org_id: int) -> int:
+        """How many stored object versions the organisation owns."""
+        stmt = select(func.count()).select_from(objects).where(objects.c.owner_org == org_id)
+        return int(self.conn.execute(stmt).scalar() or 0)
+
+    def remove_org(self, org_id: int) -> list[str]:
+        """Delete an organisation that owns nothing, with its accounts, keys, grants, group
+        memberships, subscriptions and status resources; returns the names of the accounts removed."""
+        removed = list(self.conn.execute(select(accounts.c.name).where(accounts.c.org_id == org_id)
+                                         .order_by(accounts.c.id)).scalars())
+        account_ids = select(accounts.c.id).where(accounts.c.org_id == org_id).scalar_subquery()
+        self.conn.execute(delete(api_keys).where(api_keys.c.account_id.in_(account_ids)))
+        for table in (accounts, collection_access, group_members, subscriptions, statuses):
+            self.conn.execute(delete(table).where(table.c.org_id == org_id))
+        self.conn.execute(delete(organisations).where(organisations.c.id == org_id))
+        return removed
+
+    def remove_peer_row(self, peer_id: int) -> None:
+        self.conn.execute(delete(peers).where(peers.c.id == peer_id))
+
     # accounts and keys ---------------------------------------------------------------------
     def add_account(self, org_id: int, name: str, role: Role) -> int:
         if self.conn.execute(select(accounts.c.id).where(accounts.c.name == name)).first():
             raise Conflict(f"an account named {name!r} exists already")
-        result = self.conn.execute(accounts.insert().values(org_id=org_id, name=name, role=role.value,
-                                                            created=now_micros()))
-        return int(result.inserted_primary_key[0])  # type: ignore[index]
+        new_id = self._next_id(accounts, "last_account_id")
+        self.conn.execute(accounts.insert().values(id=new_id, org_id=org_id, name=name, role=role.value,
+                                                   created=now_micros()))
+        return new_id
 
     def account_id(self, name: str) -> int:
         found = self.conn.execute(select(accounts.c.id).where(accounts.c.name == name)).scalar()
@@ -101,14 +186,28 @@ class AdminMixin:
             raise NotFound(f"no account {name!r}")
         return int(found)
 
-    def list_accounts(self) -> list[tuple[int, str, str, str]]:
-        stmt = (select(accounts.c.id, accounts.c.name, organisations.c.name, accounts.c.role)
+    def list_accounts(self) -> list[AccountRow]:
+        stmt = (select(accounts.c.id, accounts.c.name, organisations.c.name, accounts.c.role, accounts.c.disabled,
+                       organisations.c.disabled)
                 .join(organisations, organisations.c.id == accounts.c.org_id).order_by(accounts.c.id))
-        return [(r[0], r[1], r[2], r[3]) for r in self.conn.execute(stmt)]
+        return [AccountRow(*r) for r in self.conn.execute(stmt)]
 
-    def add_key(self, account_id: int, key_id: str, secret_sha256: str) -> None:
-        self.conn.execute(api_keys.insert().values(key_id=key_id, account_id=account_id,
-                                                   secret_sha256=secret_sha256, created=now_micros()))
+    def get_account(self, name: str) -> AccountRow:
+        for row in self.list_accounts():
+            if row.name == name:
+                return row
+        raise NotFound(f"no account {name!r}")
+
+    def set_account_disabled(self, account_id: int, when: int | None) -> None:
+        self.conn.execute(update(accounts).where(accounts.c.id == account_id).values(disabled=when))
+
+    def remove_account(self, account_id: int) -> None:
+        self.conn.execute(delete(api_keys).where(api_keys.c.account_id == account_id))
+        self.conn.execute(delete(accounts).where(accounts.c.id == account_id))
+
+    def add_key(self, account_id: int, key_id: str, secret_sha256: str, expires: int | None = None) -> None:
+        self.conn.execute(api_keys.insert().values(key_id=key_id, account_id=account_id, secret_sha256=secret_sha256,
+                                                   created=now_micros(), expires=expires))
 
     def revoke_key(self, key_id: str) -> None:
         result = self.conn.execute(update(api_keys).where(api_keys.c.key_id == key_id, api_keys.c.revoked.is_(None))
@@ -116,18 +215,18 @@ class AdminMixin:
         if result.rowcount != 1:
             raise NotFound(f"no active API key {key_id!r}")
 
-    def list_keys(self) -> list[tuple[str, str, int, int | None]]:
-        stmt = (select(api_keys.c.key_id, accounts.c.name, api_keys.c.created, api_keys.c.revoked)
+    def list_keys(self) -> list[KeyRow]:
+        stmt = (select(api_keys.c.key_id, accounts.c.name, api_keys.c.created, api_keys.c.revoked, api_keys.c.expires)
                 .join(accounts, accounts.c.id == api_keys.c.account_id).order_by(api_keys.c.created))
-        return [(r[0], r[1], r[2], r[3]) for r in self.conn.execute(stmt)]
+        return [KeyRow(*r) for r in self.conn.execute(stmt)]
 
-    def find_key(self, key_id: str) -> tuple[str, int, str, int, Role] | None:
-        """(secret hash, account id, account name, org id, role) of an active key."""
+    def find_key(self, key_id: str) -> ActiveKey | None:
+        """An unrevoked key, with its expiry and whether its account or organisation is disabled."""
         found = fast.rows(self.conn, _FIND_KEY, {"key_id": key_id})
         if not found:
             return None
         row = found[0]
-        return (row[0], row[1], row[2], row[3], Role(row[4]))
+        return ActiveKey(row[0], row[1], row[2], row[3], Role(row[4]), row[5], row[6], row[7])
 
     # sharing groups -----------------------------------------------------------------------
     def add_group(self, name: str, marking_id: str, description: str) -> int:
@@ -200,6 +299,14 @@ class AdminMixin:
         if can_read or can_write:
             self.conn.execute(collection_access.insert().values(
                 collection_id=collection_id, org_id=org_id, can_read=can_read, can_write=can_write))
+
+    def grants_of(self, collection_id: int) -> list[Grant]:
+        """Every organisation that may read or write the collection."""
+        stmt = (select(organisations.c.name, collection_access.c.can_read, collection_access.c.can_write,
+                       organisations.c.disabled)
+                .join(organisations, organisations.c.id == collection_access.c.org_id)
+                .where(collection_access.c.collection_id == collection_id).order_by(organisations.c.name))
+        return [Grant(r[0], bool(r[1]), bool(r[2]), r[3]) for r in self.conn.execute(stmt)]
 
     def access_of(self, org_id: int) -> dict[int, CollectionAccess]:
         """Every collection the organisation may use, keyed by collection id."""

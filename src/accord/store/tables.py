@@ -40,6 +40,7 @@ organisations = Table(
     Column("sectors", Text, nullable=False, default=""),
     Column("identity_id", String(100), nullable=False, unique=True),
     Column("created", BigInteger, nullable=False),
+    Column("disabled", BigInteger, nullable=True),  # when; its accounts then cannot authenticate (0005)
 )
 
 accounts = Table(
@@ -49,6 +50,7 @@ accounts = Table(
     Column("name", String(200), nullable=False, unique=True),
     Column("role", String(20), nullable=False),
     Column("created", BigInteger, nullable=False),
+    Column("disabled", BigInteger, nullable=True),  # when; its keys then cannot authenticate (0005)
 )
 
 api_keys = Table(
@@ -58,6 +60,7 @@ api_keys = Table(
     Column("secret_sha256", String(64), nullable=False),
     Column("created", BigInteger, nullable=False),
     Column("revoked", BigInteger, nullable=True),
+    Column("expires", BigInteger, nullable=True),  # the key stops authenticating then (0005)
 )
 
 sharing_groups = Table(
