@@ -95,9 +95,12 @@ class Pushers:
         with self.store.read() as tx:
             return [p for p in tx.list_peers() if p.kind is PeerKind.NODE and p.credential and p.url]
 
-    def _peer(self, peer_id: int) -> Peer | None:
+    def _peer(self, peer_id: int) -> tuple[Peer | None, bool]:
+        """The peer, and whether its organisation is disabled (then nothing is selected for it and its
+        cursor stays where it is, so it receives what it missed once enabled again)."""
         with self.store.read() as tx:
-            return next((p for p in tx.list_peers() if p.id == peer_id), None)
+            peer = next((p for p in tx.list_peers() if p.id == peer_id), None)
+            return peer, peer is not None and peer.org_id in tx.disabled_orgs()
 
     def _record(self, peer_id: int, **values: object) -> None:
         with self.store.write() as tx:
@@ -123,15 +126,20 @@ class Pushers:
         cursor: int | None = None  # acknowledged; persisted after each delivery, and every few seconds
         selected = 0  # where the next selection starts: after the last envelope in flight
         saved_at = loaded_at = time.monotonic()
-        peer = await run_in_threadpool(self._peer, peer_id)
+        peer, disabled = await run_in_threadpool(self._peer, peer_id)
         recorded_error = None if peer is None else peer.last_error
         try:
             while True:
                 wake.clear()
                 if time.monotonic() - loaded_at > RELOAD_SECONDS:  # agreement or credential changes
-                    peer, loaded_at = await run_in_threadpool(self._peer, peer_id), time.monotonic()
+                    (peer, disabled), loaded_at = await run_in_threadpool(self._peer, peer_id), time.monotonic()
                 if peer is None or not peer.credential:
                     return
+                if disabled:
+                    await _cancel(sent)
+                    cursor = None
+                    await asyncio.sleep(RELOAD_SECONDS)
+                    continue
                 if cursor is None or cursor < peer.push_cursor:
                     cursor = selected = peer.push_cursor
                 while len(sent) < IN_FLIGHT:
