@@ -126,7 +126,7 @@ class RateLimit:
         self.buckets: dict[str, tuple[float, float]] = {}
         self._sweep_at = _SWEEP_AT
 
-    def _draw(self, name: str, cost: float, now: float) -> float:
+    def draw(self, name: str, cost: float, now: float) -> float:
         """Take ``cost`` tokens (0: only look) and return 0, or the seconds until a token is there."""
         tokens, stamp = self.buckets.get(name, (self.burst, now))
         tokens = min(self.burst, tokens + (now - stamp) * self.rate)
@@ -154,9 +154,9 @@ class RateLimit:
         address = "address " + (client[0] if client else "")
         key_id = claimed_key_id(_header(scope, b"authorization"))
         if key_id is None:
-            wait = self._draw(address, 1, now)
+            wait = self.draw(address, 1, now)
         else:
-            wait = self._draw(address, 0, now) or self._draw("key " + key_id, 1, now)
+            wait = self.draw(address, 0, now) or self.draw("key " + key_id, 1, now)
         if wait:
             await self._refuse(wait, "your API key" if key_id else "your address", scope, receive, send)
             return
@@ -166,7 +166,7 @@ class RateLimit:
 
         async def send_counting_failures(message: Message) -> None:
             if message["type"] == "http.response.start" and message["status"] == 401:
-                self._draw(address, 1, time.monotonic())
+                self.draw(address, 1, time.monotonic())
             await send(message)
 
         await self.app(scope, receive, send_counting_failures)
