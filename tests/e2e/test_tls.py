@@ -1,4 +1,4 @@
-"""``accord serve --tls-cert --tls-key``: a real node process speaking HTTPS on 127.0.0.1."""
+"""``accord serve`` with TLS, and behind a TLS-terminating proxy: real node processes on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -52,19 +52,22 @@ def self_signed(directory: Path) -> tuple[Path, Path]:
     return cert_file, key_file
 
 
-class TlsNode:
-    """``accord serve --json --tls-cert --tls-key`` on a free port, ready once / answers over HTTPS."""
+class Served:
+    """``accord serve --json`` with ``args`` on a free port, ready once / answers; HTTPS with a
+    self-signed certificate unless ``tls`` is false."""
 
-    def __init__(self, tmp: Path) -> None:
-        cert, key = self_signed(tmp)
-        self.verify = ssl.create_default_context(cafile=str(cert))
+    def __init__(self, tmp: Path, *args: str, tls: bool = True) -> None:
         self.port = free_port()
-        self.url = f"https://127.0.0.1:{self.port}"
+        command = [sys.executable, "-m", "accord", "serve", "--json", "--port", str(self.port), *args]
+        self.verify: ssl.SSLContext | bool = True
+        if tls:
+            cert, key = self_signed(tmp)
+            self.verify = ssl.create_default_context(cafile=str(cert))
+            command += ["--tls-cert", str(cert), "--tls-key", str(key)]
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
         self._stderr = (tmp / "stderr.log").open("wb")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "accord", "serve", "--json", "--port", str(self.port),
-             "--tls-cert", str(cert), "--tls-key", str(key)],
-            env={**os.environ, "ACCORD_DATA_DIR": str(tmp / "node")}, stdout=subprocess.PIPE, stderr=self._stderr)
+        self.proc = subprocess.Popen(command, env={**os.environ, "ACCORD_DATA_DIR": str(tmp / "node")},
+                                     stdout=subprocess.PIPE, stderr=self._stderr)
         assert self.proc.stdout is not None
         first = self.proc.stdout.readline()  # serve --json: one line at start
         if not first.strip():
@@ -84,7 +87,7 @@ class TlsNode:
             except httpx.TransportError:
                 time.sleep(0.1)
         self.stop()
-        raise RuntimeError("node did not answer over HTTPS in time")
+        raise RuntimeError("node did not answer in time")
 
     def stop(self) -> None:
         stop_process(self.proc)
@@ -92,15 +95,26 @@ class TlsNode:
 
 
 @pytest.fixture(scope="module")
-def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsNode]:
-    running = TlsNode(tmp_path_factory.mktemp("tls"))
+def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    running = Served(tmp_path_factory.mktemp("tls"))
     try:
         yield running
     finally:
         running.stop()
 
 
-def test_discovery_over_https_verified_against_the_nodes_certificate(node: TlsNode) -> None:
+@pytest.fixture(scope="module")
+def proxied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """A node as it runs behind a proxy on the same machine that terminates TLS for taxii.example.org."""
+    running = Served(tmp_path_factory.mktemp("proxied"), "--public-url", "https://taxii.example.org/",
+                     "--forwarded-allow-ips", "127.0.0.1", "--rate-limit", "0.01", "--rate-burst", "1", tls=False)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def test_discovery_over_https_verified_against_the_nodes_certificate(node: Served) -> None:
     assert node.started["taxii_discovery"] == f"{node.url}/taxii2/"
     headers = {"Authorization": f"Bearer {node.started['api_key']}", "Accept": TAXII, "Host": "evil.example"}
     r = httpx.get(node.url + "/taxii2/", headers=headers, verify=node.verify)
@@ -110,8 +124,21 @@ def test_discovery_over_https_verified_against_the_nodes_certificate(node: TlsNo
     assert r.headers["cache-control"] == "no-store" and "server" not in r.headers
 
 
-def test_plain_http_and_unknown_certificates_are_refused(node: TlsNode) -> None:
+def test_plain_http_and_unknown_certificates_are_refused(node: Served) -> None:
     with pytest.raises(httpx.TransportError):
         httpx.get(f"http://127.0.0.1:{node.port}/", timeout=5)
     with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
         httpx.get(node.url + "/", timeout=5)
+
+
+def test_behind_a_proxy_the_node_names_its_public_url_and_counts_forwarded_clients(proxied: Served) -> None:
+    # the first request, from the readiness check, spent the bucket of the proxy's own address
+    assert httpx.get(proxied.url + "/").status_code == 429
+    assert httpx.get(proxied.url + "/", headers={"X-Forwarded-For": "198.51.100.1"}).status_code == 200
+    assert httpx.get(proxied.url + "/", headers={"X-Forwarded-For": "198.51.100.1"}).status_code == 429
+    assert httpx.get(proxied.url + "/", headers={"X-Forwarded-For": "198.51.100.2"}).status_code == 200
+    headers = {"Authorization": f"Bearer {proxied.started['api_key']}", "Accept": TAXII, "Host": "evil.example"}
+    r = httpx.get(proxied.url + "/taxii2/", headers=headers)  # the key has a bucket of its own
+    assert r.json()["default"] == "https://taxii.example.org/taxii2/default/"
+    assert proxied.started["taxii_discovery"] == "https://taxii.example.org/taxii2/"
+    assert r.headers["strict-transport-security"] == "max-age=31536000"

@@ -65,7 +65,8 @@ def init(settings: Settings, org_name: str, kind: str, country: str, sectors: st
               default=DEFAULT_RATE_LIMIT, help="Requests a second per API key and per client address, in each "
                                              "worker process; 0: no limit.")
 @click.option("--rate-burst", envvar="ACCORD_RATE_BURST", type=click.IntRange(min=1), show_default=True,
-              default=DEFAULT_RATE_BURST, help="Requests a key or address may make at once above the rate.")
+              default=DEFAULT_RATE_BURST,
+              help="Requests a key or address may make at once before the rate holds it back.")
 @click.option("--tls-cert", envvar="ACCORD_TLS_CERT", type=click.Path(exists=True, dir_okay=False),
               help="Serve HTTPS with this PEM certificate (chain); needs --tls-key.")
 @click.option("--tls-key", envvar="ACCORD_TLS_KEY", type=click.Path(exists=True, dir_okay=False),

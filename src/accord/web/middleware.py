@@ -2,9 +2,7 @@
 
 Pure ASGI middleware, not Starlette's BaseHTTPMiddleware, which would hold back the Server-Sent
 Events of accord.web.events. Each layer does a few dictionary and list operations per request and
-never touches the database: the API key's id is read from the Authorization header, not checked
-(services.auth checks it), so the rate limit also counts every failed authentication against the
-client's address.
+never touches the database.
 """
 
 from __future__ import annotations
@@ -112,11 +110,12 @@ _SWEEP_AT = 10_000
 class RateLimit:
     """Token buckets: each holds up to ``burst`` requests and refills at ``rate`` a second.
 
-    A request that names an API key draws on its key's bucket; one without draws on its client
-    address's bucket, and so does every answer 401 (a key that does not exist, or a wrong secret),
-    and a request is refused while its address's bucket is empty: inventing key ids does not buy
-    fresh buckets. A refused request gets 429 with Retry-After in whole seconds (RFC 6585 section 4).
-    The buckets live in the worker process: with several workers the limit is per worker.
+    A request that names an API key draws on its key id's bucket, one without on its client
+    address's. The key id is read, not verified (services.auth verifies it, in the handler): a
+    client that invents key ids gets a bucket for each, and a 401 for each request after one indexed
+    read. The limit meters clients; it does not stop a flood from many identities. A refused request
+    gets 429 with Retry-After in whole seconds (RFC 6585 section 4). The buckets live in the worker
+    process: with several workers the limit is per worker.
     """
 
     def __init__(self, app: ASGIApp, rate: float, burst: int) -> None:
@@ -124,52 +123,43 @@ class RateLimit:
         self.rate = rate
         self.burst = float(burst)
         self.buckets: dict[str, tuple[float, float]] = {}
-        self._sweep_at = _SWEEP_AT
+        self._swept = -math.inf
 
-    def draw(self, name: str, cost: float, now: float) -> float:
-        """Take ``cost`` tokens (0: only look) and return 0, or the seconds until a token is there."""
+    def draw(self, name: str, now: float) -> float:
+        """Take a token from the bucket ``name`` and return 0, or the seconds until one is there."""
         tokens, stamp = self.buckets.get(name, (self.burst, now))
         tokens = min(self.burst, tokens + (now - stamp) * self.rate)
         if tokens < 1:
             self.buckets[name] = (tokens, now)
             return (1 - tokens) / self.rate
-        self.buckets[name] = (tokens - cost, now)
-        if len(self.buckets) > self._sweep_at:
+        self.buckets[name] = (tokens - 1, now)
+        if len(self.buckets) > _SWEEP_AT and now - self._swept >= self.burst / self.rate:
             self._sweep(now)
         return 0.0
 
     def _sweep(self, now: float) -> None:
-        """Forget the buckets that have filled up again (a full bucket and none are the same)."""
+        """Forget the buckets that have filled up again (a full bucket and none are the same). Sweeps
+        are at least the time an empty bucket takes to fill apart, so each removes every bucket not
+        drawn on since the one before, and invented key ids cost memory only for a while."""
         full = [n for n, (tokens, stamp) in self.buckets.items() if tokens + (now - stamp) * self.rate >= self.burst]
         for name in full:
             del self.buckets[name]
-        self._sweep_at = max(_SWEEP_AT, 2 * len(self.buckets))
+        self._swept = now
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        now = time.monotonic()
-        client = scope.get("client")
-        address = "address " + (client[0] if client else "")
         key_id = claimed_key_id(_header(scope, b"authorization"))
         if key_id is None:
-            wait = self.draw(address, 1, now)
+            client = scope.get("client")
+            wait = self.draw("address " + (client[0] if client else ""), time.monotonic())
         else:
-            wait = self.draw(address, 0, now) or self.draw("key " + key_id, 1, now)
+            wait = self.draw("key " + key_id, time.monotonic())
         if wait:
             await self._refuse(wait, "your API key" if key_id else "your address", scope, receive, send)
             return
-        if key_id is None:
-            await self.app(scope, receive, send)
-            return
-
-        async def send_counting_failures(message: Message) -> None:
-            if message["type"] == "http.response.start" and message["status"] == 401:
-                self.draw(address, 1, time.monotonic())
-            await send(message)
-
-        await self.app(scope, receive, send_counting_failures)
+        await self.app(scope, receive, send)
 
     async def _refuse(self, wait: float, whose: str, scope: Scope, receive: Receive, send: Send) -> None:
         seconds = max(1, math.ceil(wait))
