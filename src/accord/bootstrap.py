@@ -11,7 +11,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 
-from accord.config import Settings
+from accord.config import HttpSettings, Settings
 from accord.coordination.scheduler import run_sweeps
 from accord.federation.service import enable as enable_federation
 from accord.store.migrate import upgrade
@@ -29,8 +29,8 @@ def open_store(settings: Settings, migrate: bool = True) -> Store:
     return store
 
 
-def build_app(settings: Settings) -> Starlette:
-    app = create_app(open_store(settings, migrate=False))
+def build_app(settings: Settings, http: HttpSettings | None = None) -> Starlette:
+    app = create_app(open_store(settings, migrate=False), http)
     enable_federation(app, settings.data_dir)
     _also_run(app, run_sweeps)
     _checkpoint_beside_writers(app)
@@ -100,4 +100,5 @@ def _also_run(app: Starlette, task: Callable[[Store], Coroutine[Any, Any, None]]
 
 def app_from_environment() -> Starlette:
     """For ``uvicorn --factory`` worker processes: settings come from ACCORD_* variables."""
-    return build_app(Settings.from_env(os.environ.get("ACCORD_DATA_DIR"), os.environ.get("ACCORD_DATABASE_URL")))
+    return build_app(Settings.from_env(os.environ.get("ACCORD_DATA_DIR"), os.environ.get("ACCORD_DATABASE_URL")),
+                     HttpSettings.from_env())

@@ -9,7 +9,14 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from accord.cli.common import node_options, out, store_for
-from accord.config import DEFAULT_PORT, Settings
+from accord.config import (
+    DEFAULT_BODY_LIMIT,
+    DEFAULT_PORT,
+    DEFAULT_RATE_BURST,
+    DEFAULT_RATE_LIMIT,
+    HttpSettings,
+    Settings,
+)
 from accord.domain.model import OrgKind
 from accord.domain.sharing import Role
 from accord.services import admin
@@ -54,15 +61,43 @@ def init(settings: Settings, org_name: str, kind: str, country: str, sectors: st
 @click.option("--workers", default=1, show_default=True, type=int,
               help="API worker processes (stateless; use several with PostgreSQL).")
 @click.option("--log-level", default="warning", show_default=True)
+@click.option("--public-url", envvar="ACCORD_PUBLIC_URL",
+              help="The origin clients reach the node at, e.g. https://taxii.example.org; every absolute URL "
+                   "the node writes starts with it [default: http(s)://HOST:PORT as bound].")
+@click.option("--body-limit", envvar="ACCORD_BODY_LIMIT", type=click.IntRange(min=1), show_default=True,
+              default=DEFAULT_BODY_LIMIT, help="Bytes of request body on every route but TAXII Add Objects "
+                                             "(which takes its API root's max_content_length).")
+@click.option("--rate-limit", envvar="ACCORD_RATE_LIMIT", type=click.FloatRange(min=0), show_default=True,
+              default=DEFAULT_RATE_LIMIT, help="Requests a second per API key and per client address, in each "
+                                             "worker process; 0: no limit.")
+@click.option("--rate-burst", envvar="ACCORD_RATE_BURST", type=click.IntRange(min=1), show_default=True,
+              default=DEFAULT_RATE_BURST,
+              help="Requests a key or address may make at once before the rate holds it back.")
+@click.option("--tls-cert", envvar="ACCORD_TLS_CERT", type=click.Path(exists=True, dir_okay=False),
+              help="Serve HTTPS with this PEM certificate (chain); needs --tls-key.")
+@click.option("--tls-key", envvar="ACCORD_TLS_KEY", type=click.Path(exists=True, dir_okay=False),
+              help="The PEM private key of --tls-cert.")
+@click.option("--forwarded-allow-ips", envvar="ACCORD_FORWARDED_ALLOW_IPS",
+              help="Reverse proxies (comma-separated addresses or networks, * for any) whose X-Forwarded-For "
+                   "names the client; by default the node believes no such header.")
 @node_options
-def serve(settings: Settings, host: str, port: int, workers: int, log_level: str) -> None:
+def serve(settings: Settings, host: str, port: int, workers: int, log_level: str, public_url: str | None,
+          body_limit: int, rate_limit: float, rate_burst: int, tls_cert: str | None, tls_key: str | None,
+          forwarded_allow_ips: str | None) -> None:
     """Serve the node's TAXII 2.1 API (the default command)."""
     import uvicorn
 
+    if (tls_cert is None) != (tls_key is None):
+        raise click.UsageError("--tls-cert and --tls-key go together")
+    bound = f"{'https' if tls_cert else 'http'}://{f'[{host}]' if ':' in host else host}:{port}"
+    try:
+        http = HttpSettings((public_url or bound).rstrip("/"), body_limit, rate_limit, rate_burst)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--public-url") from None
     result = admin.init_node(store_for(settings))
     o = out()
     backend = "PostgreSQL" if settings.database_url else "SQLite"
-    url = f"http://{host}:{port}/taxii2/"
+    url = f"{http.public_url}/taxii2/"
     if o.as_json:  # one line, on every start, for scripts and supervisors
         o.data({"data_dir": str(settings.data_dir), "store": backend, "taxii_discovery": url,
                 "api_key": result.admin_key})
@@ -73,8 +108,12 @@ def serve(settings: Settings, host: str, port: int, workers: int, log_level: str
     os.environ["ACCORD_DATA_DIR"] = str(settings.data_dir)
     if settings.database_url:
         os.environ["ACCORD_DATABASE_URL"] = settings.database_url
+    os.environ.update(ACCORD_PUBLIC_URL=http.public_url, ACCORD_BODY_LIMIT=str(http.body_limit),
+                      ACCORD_RATE_LIMIT=repr(http.rate_limit), ACCORD_RATE_BURST=str(http.rate_burst))
     uvicorn.run("accord.bootstrap:app_from_environment", factory=True, host=host, port=port, workers=workers,
-                log_level=log_level, access_log=False)
+                log_level=log_level, access_log=False, ssl_certfile=tls_cert, ssl_keyfile=tls_key,
+                proxy_headers=forwarded_allow_ips is not None, forwarded_allow_ips=forwarded_allow_ips,
+                server_header=False)
 
 
 @click.command()

@@ -7,12 +7,15 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from accord import __version__
+from accord.config import HttpSettings
 from accord.domain.errors import AccordError
 from accord.store.repository import Store
 from accord.web import coordination, events, exports, federation, openapi, taxii
 from accord.web.errors import accord_error, http_exception, unexpected_error
+from accord.web.middleware import guard
 
 
 async def home(_request: Request) -> JSONResponse:
@@ -20,12 +23,21 @@ async def home(_request: Request) -> JSONResponse:
     return JSONResponse({"service": "accord", "version": __version__, "taxii_discovery": "/taxii2/"})
 
 
-def create_app(store: Store) -> Starlette:
-    app = Starlette(
+class _Guarded(Starlette):
+    """Starlette with the node's HTTP edge (accord.web.middleware) outside even its own 500 handler,
+    so that every response, an unexpected error's too, passes through it."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return guard(super().build_middleware_stack(), self.state.http)
+
+
+def create_app(store: Store, http: HttpSettings | None = None) -> Starlette:
+    app = _Guarded(
         routes=[Route("/", home, methods=["GET"]), *taxii.routes, *exports.routes, *federation.routes,
                 *events.routes, *coordination.routes,
                 Route("/openapi.json", openapi.document, methods=["GET"])],
         exception_handlers={AccordError: accord_error, HTTPException: http_exception, Exception: unexpected_error},
     )
     app.state.store = store
+    app.state.http = http or HttpSettings()
     return app

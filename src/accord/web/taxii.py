@@ -129,7 +129,7 @@ def _root_of(root: ApiRoot | None) -> ApiRoot:
 
 # 4.1 Server Discovery
 async def discovery(request: Request) -> Response:
-    base = str(request.base_url).rstrip("/")
+    base = request.app.state.http.public_url  # never the request's Host header (docs/security.md)
 
     def work(store: Store, _p: Principal, _r: ApiRoot | None) -> dict[str, Any]:
         with store.read() as tx:
