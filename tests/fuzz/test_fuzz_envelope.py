@@ -17,17 +17,27 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from accord.domain.errors import InvalidInput
+from accord.stix.envelope import loads
 from tests.fuzz.conftest import BASE, FUZZ, SEEDED, Target, assert_taxii_error
 from tests.stixgen import indicator
 
 pytestmark = pytest.mark.slow
 
-# JSON values of every type, numbers at and beyond the 64-bit edges included
-_NUMBERS = st.one_of(st.integers(min_value=-(2**64), max_value=2**64), st.floats(allow_nan=False, allow_infinity=False),
-                     st.sampled_from([0, -1, 2**63 - 1, 2**63, 2**64 - 1, -(2**63), 1e308, -1e308, 5e-324]))
-_SCALARS = st.one_of(st.none(), st.booleans(), _NUMBERS, st.text(max_size=40))
-JSON_VALUES = st.recursive(_SCALARS, lambda inner: st.one_of(
-    st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=12), inner, max_size=4)), max_leaves=12)
+_EDGES = [0, -1, 2**63 - 1, 2**63, 2**64 - 1, -(2**63), 1e308, -1e308, 5e-324]
+
+
+def _json_values(low: int, high: int) -> st.SearchStrategy[Any]:
+    numbers = st.one_of(st.integers(min_value=low, max_value=high), st.floats(allow_nan=False, allow_infinity=False),
+                        st.sampled_from(_EDGES))
+    scalars = st.one_of(st.none(), st.booleans(), numbers, st.text(max_size=40))
+    return st.recursive(scalars, lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=12), inner, max_size=4)), max_leaves=12)
+
+
+# JSON values of every type, integers beyond the 64-bit edges included (JSON_64: within them)
+JSON_VALUES = _json_values(-(2**64), 2**64)
+JSON_64 = _json_values(-(2**63), 2**64 - 1)
 
 
 def _dumps(value: Any) -> bytes:
@@ -37,6 +47,20 @@ def _dumps(value: Any) -> bytes:
 
 def _post(target: Target, body: bytes) -> Any:
     return target.client.post(BASE + "/objects/", content=body, headers=target.write_headers())
+
+
+def _judged(target: Target, body: bytes) -> None:
+    """What the node must answer: 400 when the body is not JSON (or not JSON the node can keep exactly,
+    ``accord.stix.envelope.loads``), 422 when it is not an envelope, else 202 and a status."""
+    try:
+        parsed = loads(body)
+    except InvalidInput:
+        _refused_and_unchanged(target, body, (400,))
+        return
+    if isinstance(parsed, dict) and isinstance(parsed.get("objects"), list):
+        _accepted_consistently(target, body)
+    else:
+        _refused_and_unchanged(target, body, (422,))
 
 
 def _refused_and_unchanged(target: Target, body: bytes, allowed: tuple[int, ...] = (400, 413, 422)) -> None:
@@ -71,16 +95,10 @@ def _accepted_consistently(target: Target, body: bytes) -> dict[str, Any]:
 @example(body=b'{"objects": ["\\ud800"]}')  # a lone surrogate, escaped
 @example(body=b'{"objects": ["\xed\xa0\x80"]}')  # a lone surrogate, encoded
 @example(body=b'{"objects": ["\xc0\xaf"]}')  # an overlong encoding
+@example(body=b'{"objects": [-9223372036854775809]}')
+@example(body=b'{"objects": [18446744073709551616]}')
 def test_arbitrary_bytes(target: Target, body: bytes) -> None:
-    try:
-        parsed = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        _refused_and_unchanged(target, body, (400,))
-        return
-    if isinstance(parsed, dict) and isinstance(parsed.get("objects"), list):
-        _accepted_consistently(target, body)
-    else:
-        _refused_and_unchanged(target, body, (422,))
+    _judged(target, body)
 
 
 def _nest(depth: int, kind: str) -> bytes:
@@ -97,15 +115,7 @@ def test_deep_nesting(target: Target, depth: int, kind: str, truncate: bool) -> 
     body = _nest(depth, kind)
     if truncate:
         body = body[: len(body) // 2]
-    try:
-        parsed = orjson.loads(body)
-    except orjson.JSONDecodeError:  # orjson stops at 1,024 levels
-        _refused_and_unchanged(target, body, (400,))
-        return
-    if isinstance(parsed, dict) and isinstance(parsed.get("objects"), list):
-        _accepted_consistently(target, body)
-    else:
-        _refused_and_unchanged(target, body, (422,))
+    _judged(target, body)  # orjson stops at 1,024 levels
 
 
 # --- envelopes of hostile objects --------------------------------------------------------------
@@ -172,11 +182,11 @@ def hostile_objects(draw: st.DrawFn) -> Any:
 @example(objects=[{**_BASES[0], "object_marking_refs": None}])
 @example(objects=[{**_BASES[3], "opinion": ["agree"]}])
 def test_wrong_types_everywhere(target: Target, objects: list[Any]) -> None:
-    _accepted_consistently(target, _dumps({"objects": objects}))
+    _judged(target, _dumps({"objects": objects}))
 
 
 @FUZZ
-@given(value=JSON_VALUES)
+@given(value=JSON_64)
 def test_duplicate_keys_count_as_their_last_value(target: Target, value: Any) -> None:
     """RFC 8259 leaves duplicate names to the parser; the node judges and stores the last one, the same
     bytes it then serves, so no reader sees other content than the one validated."""
@@ -189,6 +199,32 @@ def test_duplicate_keys_count_as_their_last_value(target: Target, value: Any) ->
         assert stored.json()["objects"] == [{**obj, "name": value}]
     else:
         assert stored.status_code == 200 and "objects" not in stored.json()
+
+
+@FUZZ
+@given(value=JSON_VALUES)
+@example(value=-(2**63) - 1)
+@example(value=[2**64])
+@example(value={"a": 10**30})
+def test_loads_keeps_every_number_or_refuses(value: Any) -> None:
+    """Parsed exactly as Python's json module parses it (integers stay integers), or refused when an
+    integer is beyond 64 bits: never a nearby float instead."""
+    body = _dumps({"objects": [value]})
+    exact = json.loads(body)
+    try:
+        got = loads(body)
+    except InvalidInput:
+        assert any(isinstance(n, int) and not -(2**63) <= n < 2**64 for n in _numbers(exact))
+        return
+    assert _dumps(got) == _dumps(exact)
+
+
+def _numbers(value: Any) -> list[Any]:
+    if isinstance(value, dict):
+        return [n for v in value.values() for n in _numbers(v)]
+    if isinstance(value, list):
+        return [n for v in value for n in _numbers(v)]
+    return [value] if isinstance(value, int | float) and not isinstance(value, bool) else []
 
 
 @pytest.mark.parametrize("kind", ["garbage", "nesting", "invalid objects", "over the limit"])
