@@ -14,6 +14,8 @@ _KNOWN = {"added_after", "limit", "next", "match[id]", "match[type]", "match[ver
 def _values(params: QueryParams, name: str) -> tuple[str, ...]:
     out: list[str] = []
     for raw in params.getlist(name):
+        if "\x00" in raw:  # no identifier, type or timestamp holds one; PostgreSQL refuses it in text
+            raise InvalidInput(f"{name} must not contain a NUL character")
         out.extend(v.strip() for v in raw.split(",") if v.strip())
     return tuple(out)
 
@@ -40,6 +42,8 @@ def parse_filter(params: QueryParams, allow_version: bool = True) -> ObjectFilte
         after = to_micros(added_after) if added_after is not None else None
     except ValueError as exc:  # BadTimestamp, or a year calendar arithmetic refuses (0000)
         raise InvalidInput(f"added_after: {exc}") from None
+    except (ValueError, OverflowError):  # well formed, but before year 1 (the calendar's first)
+        raise InvalidInput(f"added_after: {added_after!r} is out of range") from None
     versions = _values(params, "match[version]")
     if versions and not allow_version:
         raise InvalidInput("match[version] does not apply to this endpoint")
