@@ -77,7 +77,7 @@ def parse_next(token: str | None) -> int | None:
 def parse_limit(value: str | None) -> int:
     if value is None:
         return MAX_PAGE
-    if not (value.isascii() and value.isdigit()) or int(value) < 1:
+    if not (value.isascii() and value.isdigit()) or len(value) > 18 or int(value) < 1:
         raise InvalidInput(f"'limit' must be a positive integer, not {value!r}")
     return min(int(value), MAX_PAGE)
 

@@ -92,9 +92,9 @@ def _string(obj: Mapping[str, Any], name: str) -> None:
 
 
 def _ref_list(obj: Mapping[str, Any], name: str, of_type: str | None = None, nonempty: bool = True) -> None:
-    refs = obj.get(name)
-    if refs is None:
+    if name not in obj:
         return
+    refs = obj[name]  # null is no list: an optional property is absent, not null
     if not isinstance(refs, list) or (nonempty and not refs) or not all(_is_id(r, of_type) for r in refs):
         kind = f"{of_type} " if of_type else ""
         raise _Bad(f"'{name}' must be a {'non-empty ' if nonempty else ''}list of {kind}identifiers")
@@ -226,7 +226,7 @@ def _malware(obj: Mapping[str, Any]) -> None:
 
 def _opinion(obj: Mapping[str, Any]) -> None:
     _require(obj, "opinion", "object_refs")
-    if obj["opinion"] not in _OPINIONS:
+    if not isinstance(obj["opinion"], str) or obj["opinion"] not in _OPINIONS:
         raise _Bad(f"'opinion' must be one of {', '.join(sorted(_OPINIONS))}")
     _ref_list(obj, "object_refs")
 

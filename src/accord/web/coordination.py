@@ -25,6 +25,7 @@ from accord.domain.coordination.consultation import Finding, Kind
 from accord.domain.errors import InvalidInput
 from accord.domain.tlp import Tlp
 from accord.services import auth
+from accord.stix.envelope import loads
 from accord.store.repository import Store
 
 
@@ -52,10 +53,7 @@ def _text(body: dict[str, Any], name: str, default: str | None = None) -> str:
 async def _run(request: Request, work: Callable[[Workspace, dict[str, Any]], Any], status: int = 200) -> Response:
     """Parse the JSON body (if any), authenticate, and do the work in one trip to the thread pool."""
     raw = await request.body()
-    try:
-        body = orjson.loads(raw) if raw else {}
-    except orjson.JSONDecodeError as exc:
-        raise InvalidInput(f"the body is not JSON ({exc})") from None
+    body = loads(raw) if raw else {}
     if not isinstance(body, dict):
         raise InvalidInput("the body must be a JSON object")
     store: Store = request.app.state.store

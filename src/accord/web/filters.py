@@ -42,7 +42,7 @@ def parse_filter(params: QueryParams, allow_version: bool = True) -> ObjectFilte
         after = to_micros(added_after) if added_after is not None else None
     except ValueError as exc:  # BadTimestamp, or a year calendar arithmetic refuses (0000)
         raise InvalidInput(f"added_after: {exc}") from None
-    except (ValueError, OverflowError):  # well formed, but before year 1 (the calendar's first)
+    except OverflowError:  # well formed, but before year 1 (the calendar's first)
         raise InvalidInput(f"added_after: {added_after!r} is out of range") from None
     versions = _values(params, "match[version]")
     if versions and not allow_version:

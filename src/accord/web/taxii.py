@@ -20,12 +20,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from accord.domain.errors import InvalidInput, TooLarge
+from accord.domain.errors import TooLarge
 from accord.domain.model import ApiRoot, Principal
 from accord.services import auth
 from accord.services import objects as svc
 from accord.services.objects import Page
-from accord.stix.envelope import envelope
+from accord.stix.envelope import envelope, loads
 from accord.stix.timestamps import micros_to_timestamp
 from accord.store.repository import Store
 from accord.web.errors import HttpError
@@ -222,10 +222,7 @@ async def _add_objects(request: Request) -> Response:
     store = _store(request)
 
     def work() -> dict[str, Any]:
-        try:
-            envelope = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            raise InvalidInput(f"the body is not valid JSON: {exc}") from None
+        envelope = loads(raw)
         if not isinstance(envelope, dict) or not isinstance(envelope.get("objects"), list):
             raise HttpError(422, "Unprocessable Entity", "the body must be a TAXII envelope with an 'objects' list")
         return svc.add_objects(store, principal, root, cid, envelope["objects"])
