@@ -77,9 +77,12 @@ def parse_next(token: str | None) -> int | None:
 def parse_limit(value: str | None) -> int:
     if value is None:
         return MAX_PAGE
-    if not (value.isascii() and value.isdigit()) or len(value) > 18 or int(value) < 1:
+    digits = value.lstrip("0")
+    if not (value.isascii() and value.isdigit()) or not digits:
         raise InvalidInput(f"'limit' must be a positive integer, not {value!r}")
-    return min(int(value), MAX_PAGE)
+    # any positive integer is a valid limit (the page is at most MAX_PAGE); int() of thousands of
+    # digits would raise, so a limit longer than MAX_PAGE is never converted
+    return MAX_PAGE if len(digits) > len(str(MAX_PAGE)) else min(int(digits), MAX_PAGE)
 
 
 # --- reads ---------------------------------------------------------------------------------------
