@@ -6,10 +6,12 @@ import datetime
 import ipaddress
 import json
 import os
+import socket
 import ssl
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -60,8 +62,10 @@ class Served:
         self.port = free_port()
         command = [sys.executable, "-m", "accord", "serve", "--json", "--port", str(self.port), *args]
         self.verify: ssl.SSLContext | bool = True
+        self.cert: Path | None = None
         if tls:
             cert, key = self_signed(tmp)
+            self.cert = cert
             self.verify = ssl.create_default_context(cafile=str(cert))
             command += ["--tls-cert", str(cert), "--tls-key", str(key)]
         self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
@@ -129,6 +133,27 @@ def test_plain_http_and_unknown_certificates_are_refused(node: Served) -> None:
         httpx.get(f"http://127.0.0.1:{node.port}/", timeout=5)
     with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
         httpx.get(node.url + "/", timeout=5)
+
+
+def test_tls_1_3_is_spoken_and_nothing_older_than_1_2(node: Served) -> None:
+    """TAXII 2.1 section 1 (transport): TLS 1.2 or later MUST, TLS 1.3 SHOULD."""
+
+    def handshake(maximum: ssl.TLSVersion) -> str | None:
+        context = ssl.create_default_context(cafile=str(node.cert))
+        context.set_ciphers("DEFAULT:@SECLEVEL=0")  # so that this client would speak TLS 1.1 if let
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # TLSVersion.TLSv1_1 is deprecated
+            context.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
+            context.maximum_version = maximum
+        with socket.create_connection(("127.0.0.1", node.port), timeout=5) as raw, \
+                context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+            return tls.version()
+
+    assert handshake(ssl.TLSVersion.MAXIMUM_SUPPORTED) == "TLSv1.3"
+    assert handshake(ssl.TLSVersion.TLSv1_2) == "TLSv1.2"
+    with pytest.raises((ssl.SSLError, ConnectionError)), warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        handshake(ssl.TLSVersion.TLSv1_1)
 
 
 def test_behind_a_proxy_the_node_names_its_public_url_and_counts_forwarded_clients(proxied: Served) -> None:
