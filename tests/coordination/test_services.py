@@ -10,7 +10,7 @@ from accord.domain.coordination.attribution import Question, Stance, Status
 from accord.domain.coordination.consultation import DeadlineStatus, Finding, Kind, State
 from accord.domain.coordination.errors import InvalidTransition, NotParty, UnknownConsultation
 from accord.domain.errors import InvalidInput, NotAllowed, NotFound
-from accord.domain.tlp import Tlp
+from accord.domain.tlp import TLP2_MARKING_IDS, Tlp
 from accord.services import admin
 from accord.stix.timestamps import now_micros
 from accord.store.repository import Store
@@ -263,3 +263,25 @@ def test_an_anomaly_is_proposed_to_the_source_partner_only(node: Node) -> None:
     proposed = sweep.sweep(isac, now=T0).proposed
     assert [(v.consultation.addressee, v.observed_refs) for v in proposed] == [
         (isac.org("energy-co").identity_id, (observed["id"],))]
+
+
+@pytest.mark.parametrize(("markings", "expected"), [
+    ((), Tlp.AMBER),  # unmarked evidence reads as AMBER
+    (("marking-definition--f88d31f6-486f-44da-b317-01333bde0b82",), Tlp.AMBER),  # TLP:AMBER
+    (("marking-definition--826578e1-40ad-459f-bc73-ede076f81f37",), Tlp.AMBER_STRICT),  # OpenCTI's AMBER+STRICT
+    # a marking the node does not know is RED when stored, so the proposal is as strict as a partner can read
+    (("marking-definition--00000000-0000-4000-8000-00000000beef",), Tlp.AMBER_STRICT),
+])
+def test_a_proposal_is_as_restrictive_as_its_evidence_as_stored(node: Node, markings: tuple[str, ...],
+                                                                expected: Tlp) -> None:
+    declare_all(node)
+    set_setting(node.store, "auto_send", "true")  # sent at once: a proposal kept back is RED until sent
+    isac = as_(node.store, "health-isac-analyst")
+    objects = sensor_objects(isac, "203.0.113.7")
+    for obj in objects[1:]:  # the observed-data and the sighting
+        if markings:
+            obj["object_marking_refs"] = list(markings)
+    isac.write(objects)
+    proposed = sweep.sweep(isac, now=T0).proposed
+    assert len(proposed) == 1
+    assert [m for m in proposed[0].markings if m in TLP2_MARKING_IDS.values()] == [TLP2_MARKING_IDS[expected]]

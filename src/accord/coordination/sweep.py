@@ -24,7 +24,7 @@ from accord.coordination.workspace import Stored, Workspace
 from accord.domain.coordination.constituency import ConstituencyIndex
 from accord.domain.coordination.consultation import DeadlineStatus
 from accord.domain.errors import InvalidInput
-from accord.domain.tlp import Tlp, tlp_of
+from accord.domain.tlp import Tlp
 from accord.stix.timestamps import now_micros
 
 _ADDRESS_TYPES = ("ipv4-addr", "ipv6-addr", "domain-name")
@@ -54,6 +54,7 @@ def _propose(ws: Workspace, result: SweepResult, now: int) -> None:
     cited = {r for v in consultations.list_all(ws, now) if v.consultation.opener == ws.me.identity_id
              for r in v.observed_refs}
     sightings = [s.obj for s in mine if s.obj["type"] == "sighting"]
+    levels = {str(s.obj["id"]): s.tlp for s in mine}  # as stored: a marking the node does not know is RED
     behind_sightings = {r for obj in sightings for r in obj.get("observed_data_refs", [])}
     evidence: list[tuple[str, list[str], Any]] = [  # (evidence id, addresses, the object)
         (str(obj["id"]), [a for r in obj.get("observed_data_refs", []) if r in observed
@@ -79,7 +80,7 @@ def _propose(ws: Workspace, result: SweepResult, now: int) -> None:
         firsts = sorted(stix.micros(o, k) for _, _, o in items for k in ("first_seen", "first_observed") if k in o)
         lasts = sorted(stix.micros(o, k) for _, _, o in items for k in ("last_seen", "last_observed") if k in o)
         # as restrictive as the evidence, but readable by the partner (TLP:RED would need a group)
-        level = min(max((tlp_of(o.get("object_marking_refs", [])) or Tlp.AMBER for _, _, o in items)), Tlp.AMBER_STRICT)
+        level = min(max(levels[evidence_id] or Tlp.AMBER for evidence_id, _, _ in items), Tlp.AMBER_STRICT)
         summary = (f"Our sensor saw traffic from {', '.join(addresses)} (in your constituency): "
                    f"{len(refs)} sighting(s) or observation(s). Can you clarify?")
         result.proposed.append(consultations.open_consultation(

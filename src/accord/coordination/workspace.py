@@ -83,6 +83,7 @@ class Stored:
     obj: dict[str, Any]
     owner: str  # identity id of the owning organisation
     date_added: int  # when this node received the version (its own clock, not the author's claim)
+    tlp: Tlp | None = None  # the level the store decided it has (an unknown marking is RED); None: unmarked
 
 
 class Workspace:
@@ -137,8 +138,8 @@ class Workspace:
         while True:
             page = svc.get_objects(self.store, self.principal, self.root, self.collection_key, flt, token,
                                    svc.MAX_PAGE)
-            out += [Stored(orjson.loads(v.body), self.orgs[v.visibility.owner_org].identity_id, v.date_added)
-                    for v in page.versions]
+            out += [Stored(orjson.loads(v.body), self.orgs[v.visibility.owner_org].identity_id, v.date_added,
+                           v.visibility.tlp) for v in page.versions]
             token = page.next
             if token is None:
                 return out
