@@ -164,37 +164,38 @@ def match_command(
     """Match LOGS (files, directories, - for stdin; Zeek TSV/JSON, Suricata EVE, CSV, JSON lines; plain or
     gzip) against shared indicators and print one JSON line per (event, indicator) match."""
     with needs_extra("sensor", "accord match"):
-        from accord.cli import matching
-    matching.run(
-        logs=logs,
-        bundles=bundles,
-        node=node,
-        collection=collection,
-        token=token,
-        local_dir=local_dir,
-        account=account,
-        basic_auth=basic_auth,
-        cache_dir=cache_dir,
-        fmt=fmt,
-        mapping=mapping,
-        warninglist_dir=warninglist_dir,
-        enabled=enabled,
-        disabled=disabled,
-        output=output,
-        follow=follow,
-        idle=idle,
-        engine=engine,
-        spark_master=spark_master,
-        identity=identity,
-        sightings_collection=sightings_collection,
-        sightings_file=sightings_file,
-        window=window,
-        share_values=share_values,
-        allow_internal=allow_internal,
-        allow_users=allow_users,
-        quiet=quiet,
-        as_json=as_json,
-    )
+        from accord.cli import matching  # numba and pyspark are imported later, by the runs that need them
+
+        matching.run(
+            logs=logs,
+            bundles=bundles,
+            node=node,
+            collection=collection,
+            token=token,
+            local_dir=local_dir,
+            account=account,
+            basic_auth=basic_auth,
+            cache_dir=cache_dir,
+            fmt=fmt,
+            mapping=mapping,
+            warninglist_dir=warninglist_dir,
+            enabled=enabled,
+            disabled=disabled,
+            output=output,
+            follow=follow,
+            idle=idle,
+            engine=engine,
+            spark_master=spark_master,
+            identity=identity,
+            sightings_collection=sightings_collection,
+            sightings_file=sightings_file,
+            window=window,
+            share_values=share_values,
+            allow_internal=allow_internal,
+            allow_users=allow_users,
+            quiet=quiet,
+            as_json=as_json,
+        )
 
 
 @click.command("intel-export")
