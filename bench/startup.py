@@ -1,11 +1,15 @@
 """How long an ``accord`` command takes from exec to exit, beside what the interpreter costs alone.
 
-    PYTHONPATH=src .venv/bin/python bench/startup.py [--runs 15]
+    PYTHONPATH=src .venv/bin/python bench/startup.py [--runs 15] [--before OTHER/src]
 
 Each command runs ``--runs`` times as a new process (the installed ``accord`` script beside this
 interpreter), after one warm-up run that is not counted; the figures are wall-clock median and 90th
 percentile. ``status``, ``org list`` and ``audit verify`` open a node that the script initialises in a
 temporary directory (SQLite).
+
+``--before OTHER/src`` also runs each ``accord`` command with that source tree first on
+``PYTHONPATH`` (an older checkout, e.g. ``git archive 8a9ae4a src | tar -x -C /tmp/before``), right
+after this tree's runs of the same command, and prints its figures in two more columns.
 
 The baselines run in the same session, the same way:
 
@@ -62,15 +66,23 @@ def timed(argv: list[str], env: dict[str, str], runs: int) -> tuple[float, float
     return statistics.median(times), times[min(len(times) - 1, round(0.9 * (len(times) - 1)))]
 
 
+def ms(figures: tuple[float, float] | None) -> str:
+    return "" if figures is None else f"{figures[0] * 1000:7.0f} ms {figures[1] * 1000:7.0f} ms"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--before", type=Path, help="The src folder of another checkout to run beside this one.")
     args = parser.parse_args()
     python = sys.executable
     accord = str(Path(python).parent / "accord")
     with tempfile.TemporaryDirectory(prefix="accord-startup-") as tmp:
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
         env["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "pycache")
+        before_env = None
+        if args.before:
+            before_env = {**env, "PYTHONPATH": os.pathsep.join([str(args.before.resolve()), env.get("PYTHONPATH", "")])}
         node = str(Path(tmp) / "node")
         subprocess.run([accord, "init", "--data-dir", node], env=env, stdout=subprocess.DEVNULL, check=True)
         rows: list[tuple[str, list[str]]] = [
@@ -87,10 +99,12 @@ def main() -> None:
             ("accord audit verify", [accord, "audit", "verify", "--data-dir", node]),
         ]
         print(f"{args.runs} runs each after a warm-up; load average {os.getloadavg()[0]:.2f} at start")
-        print(f"{'command':34} {'median':>9} {'p90':>9}")
+        header = f"{'command':34} {'median':>10} {'p90':>10}"
+        print(header + (f" {'before: median':>16} {'p90':>10}" if before_env else ""))
         for label, argv in rows:
-            median, p90 = timed(argv, env, args.runs)
-            print(f"{label:34} {median * 1000:7.0f} ms {p90 * 1000:7.0f} ms", flush=True)
+            after = timed(argv, env, args.runs)
+            before = timed(argv, before_env, args.runs) if before_env and label.startswith("accord") else None
+            print(f"{label:34} {ms(after)}" + (f"      {ms(before)}" if before else ""), flush=True)
         print(f"load average {os.getloadavg()[0]:.2f} at the end")
 
 

@@ -131,71 +131,13 @@ def collect_indicators(
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
 @click.option("--json", "as_json", is_flag=True,
               help="The summary as one JSON object on standard error instead of tables (matches are JSON anyway).")
-def match_command(
-    logs: tuple[str, ...],
-    bundles: tuple[str, ...],
-    node: str | None,
-    collection: str | None,
-    token: str | None,
-    local_dir: str | None,
-    account: str,
-    basic_auth: str | None,
-    cache_dir: Path,
-    fmt: str,
-    mapping: tuple[str, ...],
-    warninglist_dir: Path | None,
-    enabled: tuple[str, ...],
-    disabled: tuple[str, ...],
-    output: str,
-    follow: bool,
-    idle: float,
-    engine: str,
-    spark_master: str,
-    identity: str | None,
-    sightings_collection: str | None,
-    sightings_file: str | None,
-    window: int,
-    share_values: bool,
-    allow_internal: bool,
-    allow_users: bool,
-    quiet: bool,
-    as_json: bool,
-) -> None:
+def match_command(**options: Any) -> None:
     """Match LOGS (files, directories, - for stdin; Zeek TSV/JSON, Suricata EVE, CSV, JSON lines; plain or
     gzip) against shared indicators and print one JSON line per (event, indicator) match."""
     with needs_extra("sensor", "accord match"):
         from accord.cli import matching  # numba and pyspark are imported later, by the runs that need them
 
-        matching.run(
-            logs=logs,
-            bundles=bundles,
-            node=node,
-            collection=collection,
-            token=token,
-            local_dir=local_dir,
-            account=account,
-            basic_auth=basic_auth,
-            cache_dir=cache_dir,
-            fmt=fmt,
-            mapping=mapping,
-            warninglist_dir=warninglist_dir,
-            enabled=enabled,
-            disabled=disabled,
-            output=output,
-            follow=follow,
-            idle=idle,
-            engine=engine,
-            spark_master=spark_master,
-            identity=identity,
-            sightings_collection=sightings_collection,
-            sightings_file=sightings_file,
-            window=window,
-            share_values=share_values,
-            allow_internal=allow_internal,
-            allow_users=allow_users,
-            quiet=quiet,
-            as_json=as_json,
-        )
+        matching.run(**options)  # the options, typed, are run's parameters
 
 
 @click.command("intel-export")
