@@ -16,6 +16,7 @@ The baselines run in the same session, the same way:
 - ``python -c pass``: the interpreter's own start-up, the floor of any command;
 - ``import click``: the floor of a click program;
 - ``import sqlalchemy``: the floor of a command that opens the store (the store is SQLAlchemy Core);
+- ``... and alembic.command``: what migrating costs on top (a store at head no longer loads Alembic);
 - ``eager import (before)``: importing what ``accord.cli`` imported before its commands imported their
   libraries where they run (the command modules' top-level imports at commit 8a9ae4a): what every
   command, even ``--help``, cost then.
@@ -89,6 +90,7 @@ def main() -> None:
             ("python -c pass", [python, "-c", "pass"]),
             ("python -c 'import click'", [python, "-c", "import click"]),
             ("python -c 'import sqlalchemy'", [python, "-c", "import sqlalchemy"]),
+            ("... and alembic.command", [python, "-c", "import sqlalchemy, alembic.command, alembic.config"]),
             ("eager import (before)", [python, "-c", "import " + ", ".join(EAGER_BEFORE)]),
             ("accord --help", [accord, "--help"]),
             ("accord match --help", [accord, "match", "--help"]),
