@@ -1,8 +1,11 @@
 # The two commands in the README: `make run` and `make test`. Everything else is a helper.
 VENV    ?= .venv
 PYTHON  ?= python3
-STAMP   := $(VENV)/.installed
+# `make run` installs the node alone (pip install -e .); the tests, the sensor and the benchmarks need the extras.
 EXTRAS  ?= test,sensor,ml,bench
+NODE    := $(VENV)/.installed-node
+STAMP   := $(VENV)/.installed
+PORT    ?=
 
 .PHONY: run test check bench clean
 
@@ -10,13 +13,18 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 
+$(NODE): pyproject.toml | $(VENV)/bin/python
+	$(VENV)/bin/pip install --quiet -e .
+	touch $(NODE)
+
 $(STAMP): pyproject.toml | $(VENV)/bin/python
 	$(VENV)/bin/pip install --quiet -e ".[$(EXTRAS)]"
-	touch $(STAMP)
+	touch $(STAMP) $(NODE)
 
 ## Start a node on the embedded SQLite store (creates it on first start and prints the admin key).
-run: $(STAMP)
-	$(VENV)/bin/accord serve
+## `make run PORT=8700` serves on another port.
+run: $(NODE)
+	$(VENV)/bin/accord serve $(if $(PORT),--port $(PORT))
 
 ## Install what the tests need (Debian packages too) and run every check exactly as CI does.
 test: $(STAMP)

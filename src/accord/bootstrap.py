@@ -1,4 +1,8 @@
-"""The composition root: the only place that decides which real adapters a node runs with."""
+"""The composition root: the only place that decides which real adapters a node runs with.
+
+The web application, federation and the sweeps are imported by :func:`build_app` only: a command
+that opens the store (``accord status``) does not pay for Starlette and the rest.
+"""
 
 from __future__ import annotations
 
@@ -7,20 +11,21 @@ import contextlib
 import gc
 import os
 from collections.abc import AsyncIterator, Callable, Coroutine
-from typing import Any
-
-from starlette.applications import Starlette
+from typing import TYPE_CHECKING, Any
 
 from accord.config import HttpSettings, Settings
-from accord.coordination.scheduler import run_sweeps
-from accord.federation.service import enable as enable_federation
-from accord.store.migrate import upgrade
-from accord.store.repository import Store
-from accord.store.secrets import SecretBox
-from accord.web.app import create_app
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
+    from accord.store.repository import Store
 
 
 def open_store(settings: Settings, migrate: bool = True) -> Store:
+    from accord.store.migrate import upgrade
+    from accord.store.repository import Store
+    from accord.store.secrets import SecretBox
+
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     store = Store.open(settings.store_url)
     store.secrets = SecretBox.load_or_create(settings.data_dir / "identity" / "secrets.key")
@@ -30,6 +35,10 @@ def open_store(settings: Settings, migrate: bool = True) -> Store:
 
 
 def build_app(settings: Settings, http: HttpSettings | None = None) -> Starlette:
+    from accord.coordination.scheduler import run_sweeps
+    from accord.federation.service import enable as enable_federation
+    from accord.web.app import create_app
+
     app = create_app(open_store(settings, migrate=False), http)
     enable_federation(app, settings.data_dir)
     _also_run(app, run_sweeps)

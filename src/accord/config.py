@@ -12,6 +12,11 @@ DEFAULT_BODY_LIMIT = 1024 * 1024
 DEFAULT_RATE_LIMIT = 1000.0
 DEFAULT_RATE_BURST = 2000
 
+# What ``accord init`` creates: the API root, the collection's alias and the administrator's account.
+DEFAULT_ROOT = "default"
+DEFAULT_COLLECTION_ALIAS = "default"
+ADMIN_ACCOUNT = "admin"
+
 
 @dataclass(frozen=True, slots=True)
 class Settings:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
@@ -21,3 +23,26 @@ def test_upgrade_is_idempotent(store: Store) -> None:
     upgrade(store.engine)
     with store.read() as tx:
         assert tx.list_api_roots() == []
+
+
+def test_head_is_the_newest_script() -> None:
+    """``upgrade`` skips Alembic for a store at ``HEAD``; a new script must move ``HEAD`` with it."""
+    from alembic.script import ScriptDirectory
+
+    from accord.store.migrate import HEAD, alembic_config
+
+    assert ScriptDirectory.from_config(alembic_config()).get_heads() == [HEAD]
+
+
+def test_a_store_behind_head_is_migrated(tmp_path: Path) -> None:
+    from accord.store.migrate import HEAD, current_revisions, upgrade
+
+    s = Store.open(f"sqlite:///{tmp_path / 'accord.db'}")
+    try:
+        assert current_revisions(s.engine) == frozenset()
+        upgrade(s.engine, "0004")
+        assert current_revisions(s.engine) == {"0004"}
+        upgrade(s.engine)
+        assert current_revisions(s.engine) == {HEAD}
+    finally:
+        s.close()

@@ -2,10 +2,17 @@
 
 Each capability keeps its commands in its own module, listed in ``_COMMAND_MODULES``; a module
 exposes ``commands``, a list of click commands or groups to add to the top-level group.
+
+Every command module is imported for every command, so that ``accord --help`` lists them all and a
+module may add subcommands to a group another defines. They stay cheap to import: click, the
+standard library and pure domain modules at their top, and the store, the web, rich or the
+sensor's libraries inside the command that uses them (``tests/unit/test_cli_footprint.py``;
+figures in docs/benchmarks.md, "Command start-up").
 """
 
 from __future__ import annotations
 
+import gc
 import importlib
 from typing import Any
 
@@ -46,4 +53,17 @@ for _name in _COMMAND_MODULES:
 
 
 def main(argv: list[str] | None = None) -> Any:
-    return cli.main(args=argv, prog_name="accord")
+    """The ``accord`` script.
+
+    A command that opens the store imports some 60,000 long-lived objects (SQLAlchemy above all).
+    With the default thresholds the cyclic collector rescans them a few times while they are made and
+    once more while the interpreter exits, about 150 ms of a 450 ms ``accord status``. So collections
+    come less often for the process, as in a node's API workers (``bootstrap.GC_THRESHOLDS``, which
+    ``accord serve`` sets for itself), and what exists when the command ends is frozen, which the
+    collector at exit then skips.
+    """
+    gc.set_threshold(10_000, 10, 10)
+    try:
+        return cli.main(args=argv, prog_name="accord")
+    finally:
+        gc.freeze()

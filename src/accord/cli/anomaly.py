@@ -8,6 +8,7 @@ works on a node installed without them.
 
 from __future__ import annotations
 
+import functools
 import json
 import signal
 from collections.abc import Iterator, Sequence
@@ -15,20 +16,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.progress import track
-from rich.table import Table
 
+from accord.cli.common import needs_extra
 from accord.config import Settings
 from accord.sensor.anomaly.errors import AnomalyError
 from accord.sensor.anomaly.stix import TLP, bundle, report_objects
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from accord.sensor.anomaly.alerts import Anomaly
     from accord.sensor.anomaly.flows import FlowTable
 
 BATCH = 50_000
-console = Console()
 _paths = click.argument("logs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 _model = click.option(
     "--model",
@@ -39,6 +39,13 @@ _model = click.option(
 _data_dir = click.option("--data-dir", envvar="ACCORD_DATA_DIR", type=click.Path(file_okay=False),
                          help="The node's data directory, where the model is kept by default (default: ./.accord).")
 _json = click.option("--json", "as_json", is_flag=True, help="Machine-readable output (JSON) on standard output.")
+
+
+@functools.cache
+def _console() -> Console:
+    from rich.console import Console
+
+    return Console()
 
 
 def _model_dir(model_dir: Path | None, data_dir: str | None) -> Path:
@@ -106,20 +113,21 @@ def train(
     Rows labelled as attacks, if the logs carry labels, are left out. The alert threshold is set
     from held-out normal flows only, at the chosen false-positive rate.
     """
-    from accord.sensor.anomaly.detector import Detector, DetectorConfig
-    from accord.sensor.anomaly.store import load_model, save_model
+    with needs_extra("ml", "accord sensor train"):
+        from accord.sensor.anomaly.detector import Detector, DetectorConfig
+        from accord.sensor.anomaly.store import load_model, save_model
 
     model_dir = _model_dir(model_dir, data_dir)
     try:
         if update:
             old, source = load_model(model_dir)
             flows = _read(source, logs)
-            with console.status(f"refreshing the baseline with {len(flows):,} flows"):
+            with _console().status(f"refreshing the baseline with {len(flows):,} flows"):
                 detector = old.update(flows)
         else:
             source = _source(fmt, columns)
             flows = _read(source, logs)
-            with console.status(f"learning from {len(flows.normal()):,} normal flows"):
+            with _console().status(f"learning from {len(flows.normal()):,} normal flows"):
                 detector = Detector.fit(flows.normal(), DetectorConfig(fpr=fpr, seed=seed))
         save_model(detector, model_dir, source)
     except AnomalyError as exc:
@@ -130,7 +138,7 @@ def train(
                                "left_out": dropped, "features": len(detector.encoder.names),
                                "threshold": detector.threshold, "fpr": detector.config.fpr}))
         return
-    console.print(
+    _console().print(
         f"model saved to {model_dir}: {len(detector.baseline):,} baseline flows"
         + (f" ({dropped:,} rows labelled as attacks left out)" if dropped else "")
         + f", {len(detector.encoder.names)} features, threshold {detector.threshold:.3f} "
@@ -140,6 +148,7 @@ def train(
 
 def _batches(source: dict[str, Any], logs: Sequence[Path], follow: bool) -> Iterator[FlowTable]:
     import numpy as np
+    from rich.progress import track
 
     from accord.sensor.anomaly.zeek import follow_zeek
 
@@ -154,7 +163,7 @@ def _batches(source: dict[str, Any], logs: Sequence[Path], follow: bool) -> Iter
     for start in track(
         range(0, len(flows), BATCH),
         description="scoring",
-        console=console,
+        console=_console(),
         transient=True,
         disable=len(flows) <= BATCH,
     ):
@@ -162,6 +171,8 @@ def _batches(source: dict[str, Any], logs: Sequence[Path], follow: bool) -> Iter
 
 
 def _show(anomalies: Sequence[Anomaly], limit: int) -> None:
+    from rich.table import Table
+
     if not anomalies:
         return
     table = Table(
@@ -180,7 +191,7 @@ def _show(anomalies: Sequence[Anomaly], limit: int) -> None:
             str(a.confidence),
             "\n".join(r.text for r in a.reasons),
         )
-    console.print(table)
+    _console().print(table)
 
 
 def _anomaly_data(a: Anomaly) -> dict[str, Any]:
@@ -226,12 +237,15 @@ def watch(
     """Score LOGS against the model and report anomalous flows, each with the reasons it stands out."""
     if node and not (api_key and collection):
         raise click.UsageError("--node needs --api-key and --collection")
-    from accord.sensor.anomaly.alerts import find_anomalies
+    with needs_extra("ml", "accord sensor watch"):
+        from accord.sensor.anomaly.alerts import find_anomalies
+        from accord.sensor.anomaly.store import load_model
+    from rich.console import Console
+
     from accord.sensor.anomaly.publish import post_objects
-    from accord.sensor.anomaly.store import load_model
 
     model_dir = _model_dir(model_dir, data_dir)
-    say = Console(stderr=True) if as_json else console  # standard output carries the JSON lines
+    say = Console(stderr=True) if as_json else _console()  # standard output carries the JSON lines
     try:
         detector, source = load_model(model_dir)
         seen, found, objects = 0, 0, []

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import orjson
 
 from accord.cli.common import node_options, out, store_for
 from accord.config import Settings
 from accord.domain.errors import InvalidInput
-from accord.federation import checkpoint as checkpoints
-from accord.federation.runtime import install
-from accord.services import admin
 from accord.stix.timestamps import micros_to_timestamp
-from accord.store.repository import Store
+
+if TYPE_CHECKING:
+    from accord.store.repository import Store
 
 
 @click.group()
@@ -24,6 +23,10 @@ def audit() -> None:
 
 def _expected_head(store: Store, text: str) -> tuple[int, str]:
     """SEQ:HASH as given, or the head of a checkpoint file (@FILE) once its signature is checked."""
+    import orjson
+
+    from accord.federation import checkpoint as checkpoints
+
     if not text.startswith("@"):
         return checkpoints.parse_head(text)
     path = Path(text[1:])
@@ -44,6 +47,9 @@ def _expected_head(store: Store, text: str) -> tuple[int, str]:
 def audit_verify(settings: Settings, expect_head: str | None) -> None:
     """Recompute the chain; exit 1 and name the first bad record if it is broken, or say that it was
     cut short or rewritten before the expected head."""
+    from accord.federation import checkpoint as checkpoints
+    from accord.services import admin
+
     store = store_for(settings)
     expected = _expected_head(store, expect_head) if expect_head else None
     count, bad, why = admin.verify_audit(store)
@@ -68,6 +74,9 @@ def audit_verify(settings: Settings, expect_head: str | None) -> None:
 @node_options
 def audit_checkpoint(settings: Settings) -> None:
     """The head of the log (seq, hash), signed with the node's keys: keep it off the node."""
+    from accord.federation import checkpoint as checkpoints
+    from accord.federation.runtime import install
+
     store = store_for(settings)
     checkpoint = checkpoints.sign(store, install(store, settings.data_dir).signer)
     out().message(f"record {checkpoint.seq} hash {checkpoint.hash} at {checkpoint.at}\n"

@@ -3,26 +3,30 @@
 Only ``accord init`` and ``accord serve`` create a node; every other command opens the node that
 exists in the data directory (or database) and fails, naming the place, when there is none, so a
 mistyped ``--data-dir`` cannot make a second, empty node.
+
+Every command module is imported for every ``accord`` command (``--help`` lists them all), so this
+module and the command modules import only click, the standard library and pure domain modules at
+their top; the store, the web, rich and the sensor's libraries are imported where a command uses
+them (``tests/unit/test_cli_startup.py`` holds the line).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
-from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-import orjson
-from rich.console import Console
-from rich.table import Table
-from sqlalchemy import inspect, make_url
 
-from accord.bootstrap import open_store
 from accord.config import Settings
 from accord.domain.errors import AccordError, NotFound
-from accord.store.migrate import upgrade
-from accord.store.repository import Store
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from accord.store.repository import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 NODE_CREATORS = frozenset({"init", "serve"})
@@ -51,6 +55,8 @@ def node_options(func: F) -> F:
 
 def store_for(settings: Settings) -> Store:
     """The node's store, migrated; created only by the commands in :data:`NODE_CREATORS`."""
+    from accord.bootstrap import open_store
+
     ctx = click.get_current_context()
     if ctx.command.name in NODE_CREATORS and ctx.parent is not None and ctx.parent.parent is None:
         return open_store(settings)
@@ -59,6 +65,11 @@ def store_for(settings: Settings) -> Store:
 
 def open_node(settings: Settings) -> Store:
     """The store of the node that exists in ``settings``, migrated; NotFound if there is none."""
+    from sqlalchemy import inspect, make_url
+
+    from accord.bootstrap import open_store
+    from accord.store.migrate import upgrade
+
     where = (make_url(settings.database_url).render_as_string(hide_password=True)
              if settings.database_url and settings.data_dir.is_dir() else str(settings.data_dir))
     missing = NotFound(f"no Accord node in {where}: check --data-dir (or ACCORD_DATA_DIR"
@@ -81,16 +92,30 @@ def open_node(settings: Settings) -> Store:
 class Output:
     def __init__(self, as_json: bool) -> None:
         self.as_json = as_json
-        self.console = Console()
-        self.err = Console(stderr=True)
+
+    @functools.cached_property
+    def console(self) -> Console:
+        from rich.console import Console
+
+        return Console()
+
+    @functools.cached_property
+    def err(self) -> Console:
+        from rich.console import Console
+
+        return Console(stderr=True)
 
     def data(self, value: Any) -> None:
+        import orjson
+
         sys.stdout.write(orjson.dumps(value).decode() + "\n")
 
     def table(self, title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], raw: Any) -> None:
         if self.as_json:
             self.data(raw)
             return
+        from rich.table import Table
+
         table = Table(title=title)
         for column in columns:
             table.add_column(column)
@@ -109,3 +134,27 @@ def out() -> Output:
     obj = click.get_current_context().obj
     assert isinstance(obj, Output)
     return obj
+
+
+# The optional dependencies (pyproject.toml) and the top-level modules each brings that a command imports.
+EXTRAS = {
+    "sensor": frozenset({"numpy", "pyarrow", "numba", "pandas", "pyspark", "stix2matcher"}),
+    "ml": frozenset({"numpy", "sklearn", "matplotlib"}),
+}
+
+
+@contextlib.contextmanager
+def needs_extra(extra: str, command: str) -> Iterator[None]:
+    """Turn the import of a missing module of ``extra`` into a message naming the extra to install.
+
+    ``make run`` (and ``pip install accord``) installs what a node needs, not the sensor's NumPy,
+    PyArrow and Spark; a command that needs them says so instead of printing a traceback. Any other
+    import error is a bug and is raised as it is.
+    """
+    try:
+        yield
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").partition(".")[0] not in EXTRAS[extra]:
+            raise
+        raise click.ClickException(f"{command} needs the {extra} extra (missing module {exc.name}): "
+                                   f"pip install 'accord[{extra}]'") from None

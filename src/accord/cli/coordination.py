@@ -8,18 +8,19 @@ addressee, ``accord consult answer`` is refused and the refusal is in the audit 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from accord.cli.common import node_options, out, store_for
-from accord.config import Settings
-from accord.coordination import constituencies, consultations, incidents, reports, summaries, sweep
-from accord.coordination.workspace import Workspace, read_settings, set_setting
+from accord.config import ADMIN_ACCOUNT, Settings
 from accord.domain.coordination.attribution import Question, Stance, parse_confidence
 from accord.domain.coordination.consultation import Ask, Finding, Kind
 from accord.domain.tlp import Tlp
-from accord.services import admin
+
+if TYPE_CHECKING:
+    from accord.coordination import consultations, incidents
+    from accord.coordination.workspace import Workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
 _TLP = click.Choice(["clear", "green", "amber", "amber+strict", "red"], case_sensitive=False)
@@ -27,11 +28,14 @@ _TLP = click.Choice(["clear", "green", "amber", "amber+strict", "red"], case_sen
 
 def acting(func: F) -> F:
     """``--as ACCOUNT``: the account (and so the organisation) the command acts for."""
-    return click.option("--as", "account", default=admin.ADMIN_ACCOUNT, show_default=True,
+    return click.option("--as", "account", default=ADMIN_ACCOUNT, show_default=True,
                         help="Act as this account (its organisation is the partner).")(func)
 
 
 def _ws(settings: Settings, account: str) -> Workspace:
+    from accord.coordination.workspace import Workspace
+    from accord.services import admin
+
     store = store_for(settings)
     return Workspace(store, admin.principal_for(store, account))
 
@@ -46,6 +50,8 @@ def _hours(value: float | None) -> str:
 @node_options
 def whois_partner(settings: Settings, query: str, account: str) -> None:
     """Which partner's constituency an address, AS number or domain is in (overlaps and disputes shown)."""
+    from accord.coordination import constituencies, summaries
+
     ws = _ws(settings, account)
     raw = summaries.whois(ws, constituencies.whois(ws, query))
     verdict = ("DISPUTED between " + ", ".join(raw["holders"]) if raw["disputed"]
@@ -69,6 +75,8 @@ def constituency() -> None:
 def constituency_declare(settings: Settings, networks: tuple[str, ...], asns: tuple[str, ...],
                          domains: tuple[str, ...], tlp: str, account: str) -> None:
     """Declare (replacing any earlier declaration) your organisation's constituency."""
+    from accord.coordination import constituencies, summaries
+
     d = constituencies.declare(_ws(settings, account), networks, asns, domains, Tlp.parse(tlp))
     raw = summaries.declaration(d)
     out().message(f"{d.name} declares {len(d.networks)} prefix(es), {len(d.asns)} AS, {len(d.domains)} domain(s)",
@@ -80,6 +88,8 @@ def constituency_declare(settings: Settings, networks: tuple[str, ...], asns: tu
 @node_options
 def constituency_list(settings: Settings, account: str) -> None:
     """Every declaration visible to you."""
+    from accord.coordination import constituencies, summaries
+
     decls = constituencies.declarations(_ws(settings, account))
     raw = [summaries.declaration(d) for d in decls]
     out().table("Constituencies", ["partner", "networks", "AS", "domains"],
@@ -88,6 +98,8 @@ def constituency_list(settings: Settings, account: str) -> None:
 
 
 def _show_consultation(ws: Workspace, v: consultations.View) -> None:
+    from accord.coordination import summaries
+
     raw = summaries.consultation(ws, v)
     o = out()
     if o.as_json:
@@ -129,6 +141,8 @@ def consult_open(settings: Settings, addressee: str, summary: str, asks: tuple[s
                  tlp: str, groups: tuple[str, ...], first_seen: str | None, last_seen: str | None, propose: bool,
                  account: str) -> None:
     """Open a consultation with the partner ADDRESSEE (name or identity id)."""
+    from accord.coordination import consultations
+
     ws = _ws(settings, account)
     _show_consultation(ws, consultations.open_consultation(ws, addressee, summary, asks, refs, Tlp.parse(tlp),
                                                            groups, first_seen, last_seen, send=not propose))
@@ -142,6 +156,8 @@ def _step(kind: Kind) -> click.Command:
     @node_options
     def command(settings: Settings, consultation_id: str, text: str, refs: tuple[str, ...], account: str,
                 finding: str | None = None) -> None:
+        from accord.coordination import consultations
+
         ws = _ws(settings, account)
         _show_consultation(ws, consultations.act(ws, consultation_id, kind, text, Finding(finding) if finding
                                                  else None, refs))
@@ -166,6 +182,8 @@ for _kind in Kind:
 @node_options
 def consult_show(settings: Settings, consultation_id: str, account: str) -> None:
     """A consultation's state, deadlines, history and refused events."""
+    from accord.coordination import consultations
+
     ws = _ws(settings, account)
     _show_consultation(ws, consultations.show(ws, consultation_id))
 
@@ -175,6 +193,8 @@ def consult_show(settings: Settings, consultation_id: str, account: str) -> None
 @node_options
 def consult_list(settings: Settings, account: str) -> None:
     """Consultations visible to you."""
+    from accord.coordination import consultations, summaries
+
     ws = _ws(settings, account)
     raw = [summaries.consultation(ws, v) for v in consultations.list_all(ws)]
     missed = {r["id"]: ",".join(d["step"] for d in r["deadlines"] if d["status"] == "missed") for r in raw}
@@ -184,6 +204,8 @@ def consult_list(settings: Settings, account: str) -> None:
 
 
 def _show_incident(ws: Workspace, i: incidents.IncidentView) -> None:
+    from accord.coordination import summaries
+
     raw = summaries.incident(ws, i)
     o = out()
     if o.as_json:
@@ -220,6 +242,8 @@ def incident() -> None:
 def incident_create(settings: Settings, name: str, description: str, victim: str | None, invited: tuple[str, ...],
                     linked: tuple[str, ...], tlp: str, groups: tuple[str, ...], account: str) -> None:
     """Open a joint incident."""
+    from accord.coordination import incidents
+
     ws = _ws(settings, account)
     _show_incident(ws, incidents.create(ws, name, description, victim, invited, linked, Tlp.parse(tlp), groups))
 
@@ -231,6 +255,8 @@ def incident_create(settings: Settings, name: str, description: str, victim: str
 @node_options
 def incident_invite(settings: Settings, incident_id: str, partner: str, account: str) -> None:
     """Invite a partner (the incident's owner only)."""
+    from accord.coordination import incidents
+
     ws = _ws(settings, account)
     _show_incident(ws, incidents.invite(ws, incident_id, partner))
 
@@ -243,6 +269,8 @@ def incident_invite(settings: Settings, incident_id: str, partner: str, account:
 @node_options
 def incident_evidence(settings: Settings, incident_id: str, refs: tuple[str, ...], text: str, account: str) -> None:
     """Contribute evidence to an incident."""
+    from accord.coordination import incidents
+
     ws = _ws(settings, account)
     _show_incident(ws, incidents.add_evidence(ws, incident_id, refs, text))
 
@@ -253,6 +281,8 @@ def incident_evidence(settings: Settings, incident_id: str, refs: tuple[str, ...
 @node_options
 def incident_show(settings: Settings, incident_id: str, account: str) -> None:
     """An incident: evidence by partner, both attribution questions, norms."""
+    from accord.coordination import incidents
+
     ws = _ws(settings, account)
     _show_incident(ws, incidents.show(ws, incident_id))
 
@@ -262,6 +292,8 @@ def incident_show(settings: Settings, incident_id: str, account: str) -> None:
 @node_options
 def incident_list(settings: Settings, account: str) -> None:
     """Joint incidents visible to you."""
+    from accord.coordination import incidents, summaries
+
     ws = _ws(settings, account)
     raw = [summaries.incident(ws, i) for i in incidents.list_all(ws)]
     out().table("Incidents", ["id", "name", "victim", "protected", "origin", "responsibility"],
@@ -281,6 +313,8 @@ def incident_list(settings: Settings, account: str) -> None:
 def assess(settings: Settings, incident_id: str, question: str, subject: str, opinion: str, confidence: str,
            explanation: str, account: str) -> None:
     """Record your assessment of an incident (a STIX opinion; a new one replaces your earlier one)."""
+    from accord.coordination import incidents
+
     ws = _ws(settings, account)
     _show_incident(ws, incidents.assess(ws, incident_id, Question(question), subject, Stance.parse(opinion),
                                         parse_confidence(confidence), explanation))
@@ -297,6 +331,8 @@ def report() -> None:
 @node_options
 def report_norms(settings: Settings, since: str, account: str) -> None:
     """Incidents and sightings against protected sectors, attribution state, consultations and answers."""
+    from accord.coordination import reports, summaries
+
     ws = _ws(settings, account)
     raw = summaries.norms(ws, reports.norms_report(ws, reports.parse_time(since)), since)
     rows = [(i["name"], i["victim"], ",".join(i["protected_sectors"]), i["origin"]["status"],
@@ -313,6 +349,8 @@ def report_norms(settings: Settings, since: str, account: str) -> None:
 @node_options
 def record(settings: Settings, account: str) -> None:
     """The cooperation record of every partner, from the consultations and incidents you can see."""
+    from accord.coordination import reports, summaries
+
     ws = _ws(settings, account)
     records = reports.record(ws)
     raw = [summaries.record(ws, r) for r in records.values()]
@@ -333,6 +371,8 @@ def coordination() -> None:
 @node_options
 def coordination_sweep(settings: Settings, account: str) -> None:
     """Propose consultations from your sensor's data, escalate missed deadlines and protected victims."""
+    from accord.coordination import summaries, sweep
+
     ws = _ws(settings, account)
     r = sweep.sweep(ws)
     raw = summaries.swept(ws, r)
@@ -347,6 +387,8 @@ def coordination_sweep(settings: Settings, account: str) -> None:
 @node_options
 def coordination_set(settings: Settings, name: str, value: str) -> None:
     """Set quorum, threshold, ack_hours, answer_hours, auto_send, protected_sectors or collection."""
+    from accord.coordination.workspace import set_setting
+
     set_setting(store_for(settings), name, value)
     out().message(f"{name} = {value}", {name: value})
 
@@ -355,6 +397,8 @@ def coordination_set(settings: Settings, name: str, value: str) -> None:
 @node_options
 def coordination_settings(settings: Settings) -> None:
     """Show the coordination settings."""
+    from accord.coordination.workspace import read_settings
+
     s = read_settings(store_for(settings))
     raw = {"quorum": s.rule.quorum, "threshold": s.rule.threshold, "ack_hours": s.ack_hours,
            "answer_hours": s.answer_hours, "auto_send": s.auto_send, "protected_sectors": sorted(s.protected),
@@ -368,6 +412,8 @@ def coordination_settings(settings: Settings) -> None:
 @node_options
 def coordination_warnings(settings: Settings, account: str) -> None:
     """Warnings visible to you, most urgent first."""
+    from accord.coordination import reports
+
     ws = _ws(settings, account)
     raw = reports.warnings(ws)
     out().table("Warnings", ["priority", "reason", "subject", "created", "description"],

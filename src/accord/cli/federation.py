@@ -6,19 +6,11 @@ import contextlib
 from typing import Any
 
 import click
-import httpx
-import orjson
-from rich.live import Live
-from rich.table import Table
 
 from accord.cli.common import node_options, out, store_for
 from accord.config import Settings
 from accord.domain.tlp import Tlp
-from accord.federation import peers as fed
 from accord.federation.model import PeerKind, WarningFilter
-from accord.federation.pull import pull
-from accord.federation.runtime import install
-from accord.services import admin
 from accord.stix.timestamps import micros_to_timestamp
 
 
@@ -42,6 +34,8 @@ def identity() -> None:
 @node_options
 def identity_show(settings: Settings) -> None:
     """Show the node id and the fingerprint to read to peers' administrators."""
+    from accord.federation import peers as fed
+
     doc = fed.node_identity(store_for(settings), settings.data_dir)
     out().message(f"node {doc['name']} ({doc['node_id']})\nkey {doc['key_id']}\nfingerprint {doc['fingerprint']}",
                   doc)
@@ -51,6 +45,8 @@ def identity_show(settings: Settings) -> None:
 @node_options
 def identity_rotate(settings: Settings) -> None:
     """Make a new key pair; peers add it with `accord peer refresh` and keep the old one for old objects."""
+    from accord.federation import peers as fed
+
     keys = fed.rotate_keys(store_for(settings), settings.data_dir)
     out().message(f"new key {keys.key_id}, fingerprint {keys.fingerprint} (restart the server to sign with it)",
                   {"key_id": keys.key_id, "fingerprint": keys.fingerprint})
@@ -76,6 +72,8 @@ def peer() -> None:
 def peer_add(settings: Settings, name: str, url: str, fingerprint: str | None, feed: bool, collections: str,
              levels: str, groups: str, remote_collection: str, api_root: str, credential: str | None) -> None:
     """Register a peer node (or feed) and print the API key its node uses here."""
+    from accord.federation import peers as fed
+
     kind = PeerKind.FEED if feed else PeerKind.NODE
     if kind is PeerKind.NODE and fingerprint is None:
         remote = fed.fetch_identity(url)
@@ -98,6 +96,8 @@ def peer_add(settings: Settings, name: str, url: str, fingerprint: str | None, f
 def peer_set(settings: Settings, name: str, credential: str | None, levels: str | None, groups: str | None,
              collections: str | None) -> None:
     """Change a peer's credential or agreement."""
+    from accord.federation import peers as fed
+
     fed.set_peer(store_for(settings), name, credential, None if levels is None else _levels(levels),
                  None if groups is None else _list(groups), None if collections is None else _list(collections))
     out().message(f"peer {name} updated", {"peer": name})
@@ -109,6 +109,8 @@ def peer_set(settings: Settings, name: str, credential: str | None, levels: str 
 @node_options
 def peer_refresh(settings: Settings, name: str, fingerprint: str) -> None:
     """Add a peer's rotated keys (its older keys stay registered)."""
+    from accord.federation import peers as fed
+
     added = fed.refresh_keys(store_for(settings), name, fingerprint)
     out().message(f"{len(added)} new key(s) for {name}: {', '.join(added) or '-'}", {"added": added})
 
@@ -134,6 +136,8 @@ def peer_list(settings: Settings) -> None:
 @node_options
 def peer_disable(settings: Settings, name: str) -> None:
     """Stop exchanging with a peer: its key stops working here, nothing is pushed to or pulled from it."""
+    from accord.services import admin
+
     admin.set_peer_enabled(store_for(settings), name, False)
     out().message(f"peer {name} disabled", {"peer": name, "disabled": True})
 
@@ -143,6 +147,8 @@ def peer_disable(settings: Settings, name: str) -> None:
 @node_options
 def peer_enable(settings: Settings, name: str) -> None:
     """Exchange with a disabled peer again."""
+    from accord.services import admin
+
     admin.set_peer_enabled(store_for(settings), name, True)
     out().message(f"peer {name} enabled", {"peer": name, "disabled": False})
 
@@ -152,6 +158,8 @@ def peer_enable(settings: Settings, name: str) -> None:
 @node_options
 def peer_remove(settings: Settings, name: str) -> None:
     """Remove a peer, its organisation and account; refused while it owns objects it sent (disable it)."""
+    from accord.services import admin
+
     admin.remove_peer(store_for(settings), name)
     out().message(f"peer {name} removed", {"peer": name, "removed": True})
 
@@ -167,6 +175,8 @@ def sync() -> None:
 @node_options
 def sync_status(settings: Settings, check: bool) -> None:
     """Per peer: lag, queue depth, last error and whether both sides hold the same data."""
+    from accord.federation import peers as fed
+
     rows = fed.sync_status(store_for(settings), check)
     out().table("Sync", ["peer", "kind", "lag (s)", "queue", "last ok", "agree", "missing", "last error"],
                 [(r["peer"], r["kind"], r["lag_seconds"], r["queue"],
@@ -180,6 +190,9 @@ def sync_status(settings: Settings, check: bool) -> None:
 @node_options
 def sync_pull(settings: Settings, name: str) -> None:
     """Pull what is new from a peer node or feed (TAXII 2.1 GET with a cursor)."""
+    from accord.federation.pull import pull
+    from accord.federation.runtime import install
+
     store = store_for(settings)
     install(store, settings.data_dir)  # verify signatures (and sign feed objects) as the server does
     received, refused = pull(store, name)
@@ -191,6 +204,9 @@ def sync_pull(settings: Settings, name: str) -> None:
 @node_options
 def sync_repair(settings: Settings, name: str) -> None:
     """Fetch from a peer exactly the entitled versions this node misses."""
+    from accord.federation import peers as fed
+    from accord.federation.runtime import install
+
     store = store_for(settings)
     install(store, settings.data_dir)
     missing, fetched = fed.repair(store, name)
@@ -222,6 +238,8 @@ def sync_quarantine(settings: Settings) -> None:
 def subscribe(settings: Settings, name: str, org_name: str, types: str, max_tlp: str, sectors: str,
               min_confidence: int, only_corroborated: bool, webhook: str | None) -> None:
     """Subscribe an organisation to early warnings."""
+    from accord.federation import peers as fed
+
     flt = WarningFilter(frozenset(_list(types)), Tlp.parse(max_tlp), frozenset(_list(sectors)), min_confidence,
                         only_corroborated)
     secret = fed.subscribe(store_for(settings), name, org_name, flt, webhook)
@@ -237,6 +255,11 @@ def subscribe(settings: Settings, name: str, org_name: str, types: str, max_tlp:
 @node_options
 def watch(settings: Settings, url: str, key: str, subscription: str | None, max_events: int) -> None:
     """Show early warnings live (Server-Sent Events)."""
+    import httpx
+    import orjson
+    from rich.live import Live
+    from rich.table import Table
+
     del settings
     o = out()
     params = {"subscription": subscription} if subscription else {}

@@ -6,20 +6,21 @@ import os
 from pathlib import Path
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from accord.cli.common import node_options, out, store_for
 from accord.config import (
+    ADMIN_ACCOUNT,
     DEFAULT_BODY_LIMIT,
+    DEFAULT_COLLECTION_ALIAS,
     DEFAULT_PORT,
     DEFAULT_RATE_BURST,
     DEFAULT_RATE_LIMIT,
+    DEFAULT_ROOT,
     HttpSettings,
     Settings,
 )
 from accord.domain.model import OrgKind
 from accord.domain.sharing import Role
-from accord.services import admin
 
 _KINDS = click.Choice([k.value for k in OrgKind])
 _ROLES = click.Choice([r.value for r in Role])
@@ -46,10 +47,12 @@ def init(settings: Settings, org_name: str, kind: str, country: str, sectors: st
     On a node that exists already this succeeds, changing nothing, only if the options describe the
     node's organisation as it is; otherwise it fails and says what differs.
     """
+    from accord.services import admin
+
     store = store_for(settings)
     result = admin.init_node(store, org_name, OrgKind(kind), country, _sectors(sectors))
     if result.admin_key:
-        _show_key(result.admin_key, admin.ADMIN_ACCOUNT)
+        _show_key(result.admin_key, ADMIN_ACCOUNT)
         return
     admin.check_host(store, org_name, OrgKind(kind), country, _sectors(sectors))
     out().message(f"a node exists already in {settings.data_dir}, for {org_name}", {"created": False})
@@ -87,6 +90,8 @@ def serve(settings: Settings, host: str, port: int, workers: int, log_level: str
     """Serve the node's TAXII 2.1 API (the default command)."""
     import uvicorn
 
+    from accord.services import admin
+
     if (tls_cert is None) != (tls_key is None):
         raise click.UsageError("--tls-cert and --tls-key go together")
     bound = f"{'https' if tls_cert else 'http'}://{f'[{host}]' if ':' in host else host}:{port}"
@@ -102,7 +107,7 @@ def serve(settings: Settings, host: str, port: int, workers: int, log_level: str
         o.data({"data_dir": str(settings.data_dir), "store": backend, "taxii_discovery": url,
                 "api_key": result.admin_key})
     elif result.admin_key:
-        _show_key(result.admin_key, admin.ADMIN_ACCOUNT)
+        _show_key(result.admin_key, ADMIN_ACCOUNT)
     o.err.print(f"Accord node: data in {settings.data_dir} ({backend})")
     o.err.print(f"TAXII 2.1 discovery: {url}  (default API root /taxii2/default/)")
     os.environ["ACCORD_DATA_DIR"] = str(settings.data_dir)
@@ -120,6 +125,8 @@ def serve(settings: Settings, host: str, port: int, workers: int, log_level: str
 @node_options
 def status(settings: Settings) -> None:
     """Show the node: store, organisations, accounts, collections and groups."""
+    from accord.services import admin
+
     s = admin.node_status(store_for(settings))
     o = out()
     if o.as_json:
@@ -149,6 +156,8 @@ def org() -> None:
 @node_options
 def org_add(settings: Settings, name: str, kind: str, country: str, sectors: str) -> None:
     """Add a partner organisation."""
+    from accord.services import admin
+
     created = admin.add_org(store_for(settings), name, OrgKind(kind), country, _sectors(sectors))
     out().message(f"organisation {name} added ({created.identity_id})",
                   {"name": name, "identity": created.identity_id})
@@ -158,6 +167,8 @@ def org_add(settings: Settings, name: str, kind: str, country: str, sectors: str
 @node_options
 def org_list(settings: Settings) -> None:
     """List organisations."""
+    from accord.services import admin
+
     orgs = admin.node_status(store_for(settings))["organisations"]
     out().table("Organisations", ["name", "kind", "country", "sectors"],
                 [(g["name"], g["kind"], g["country"], ",".join(g["sectors"])) for g in orgs], orgs)
@@ -168,6 +179,8 @@ def org_list(settings: Settings) -> None:
 @node_options
 def org_disable(settings: Settings, name: str) -> None:
     """Disable an organisation: its accounts stop authenticating and it reads nothing; its objects stay."""
+    from accord.services import admin
+
     admin.set_org_enabled(store_for(settings), name, False)
     out().message(f"organisation {name} disabled", {"org": name, "disabled": True})
 
@@ -177,6 +190,8 @@ def org_disable(settings: Settings, name: str) -> None:
 @node_options
 def org_enable(settings: Settings, name: str) -> None:
     """Enable a disabled organisation again."""
+    from accord.services import admin
+
     admin.set_org_enabled(store_for(settings), name, True)
     out().message(f"organisation {name} enabled", {"org": name, "disabled": False})
 
@@ -186,6 +201,8 @@ def org_enable(settings: Settings, name: str) -> None:
 @node_options
 def org_remove(settings: Settings, name: str) -> None:
     """Remove an organisation with its accounts and keys; refused while it owns stored objects."""
+    from accord.services import admin
+
     accounts = admin.remove_org(store_for(settings), name)
     out().message(f"organisation {name} removed" + (f", with accounts {', '.join(accounts)}" if accounts else ""),
                   {"org": name, "removed": True, "accounts": accounts})
@@ -203,6 +220,8 @@ def account() -> None:
 @node_options
 def account_add(settings: Settings, name: str, org_name: str, role: str) -> None:
     """Add an account and print its first API key."""
+    from accord.services import admin
+
     _, key = admin.add_account(store_for(settings), name, org_name, Role(role))
     _show_key(key, name)
 
@@ -211,6 +230,8 @@ def account_add(settings: Settings, name: str, org_name: str, role: str) -> None
 @node_options
 def account_list(settings: Settings) -> None:
     """List accounts, with their organisation, role and whether they are disabled."""
+    from accord.services import admin
+
     rows = admin.list_accounts(store_for(settings))
     out().table("Accounts", ["name", "organisation", "role", "disabled"],
                 [(a["name"], a["org"], a["role"], a["disabled"] or ("organisation" if a["org_disabled"] else ""))
@@ -222,6 +243,8 @@ def account_list(settings: Settings) -> None:
 @node_options
 def account_disable(settings: Settings, name: str) -> None:
     """Disable an account: its API keys stop authenticating (they are kept for `account enable`)."""
+    from accord.services import admin
+
     admin.set_account_enabled(store_for(settings), name, False)
     out().message(f"account {name} disabled", {"account": name, "disabled": True})
 
@@ -231,6 +254,8 @@ def account_disable(settings: Settings, name: str) -> None:
 @node_options
 def account_enable(settings: Settings, name: str) -> None:
     """Enable a disabled account again."""
+    from accord.services import admin
+
     admin.set_account_enabled(store_for(settings), name, True)
     out().message(f"account {name} enabled", {"account": name, "disabled": False})
 
@@ -240,6 +265,8 @@ def account_enable(settings: Settings, name: str) -> None:
 @node_options
 def account_remove(settings: Settings, name: str) -> None:
     """Remove an account and its API keys (what it stored stays, owned by its organisation)."""
+    from accord.services import admin
+
     admin.remove_account(store_for(settings), name)
     out().message(f"account {name} removed", {"account": name, "removed": True})
 
@@ -256,6 +283,8 @@ def key() -> None:
 @node_options
 def key_issue(settings: Settings, account_name: str, expires: str | None) -> None:
     """Issue another API key for an account."""
+    from accord.services import admin
+
     _, new = admin.issue_key(store_for(settings), account_name,
                              None if expires is None else admin.parse_expiry(expires))
     _show_key(new, account_name)
@@ -266,6 +295,8 @@ def key_issue(settings: Settings, account_name: str, expires: str | None) -> Non
 @node_options
 def key_revoke(settings: Settings, key_id: str) -> None:
     """Revoke an API key by its id (the part after acc_ and before the next _)."""
+    from accord.services import admin
+
     admin.revoke_key(store_for(settings), key_id)
     out().message(f"key {key_id} revoked", {"revoked": key_id})
 
@@ -274,6 +305,8 @@ def key_revoke(settings: Settings, key_id: str) -> None:
 @node_options
 def key_list(settings: Settings) -> None:
     """List API keys (ids only; secrets are never stored), with when they expire."""
+    from accord.services import admin
+
     raw = admin.list_keys(store_for(settings))
     out().table("API keys", ["key id", "account", "created", "revoked", "expires"],
                 [(r["key_id"], r["account"], r["created"], r["revoked"],
@@ -291,6 +324,8 @@ def group() -> None:
 @node_options
 def group_create(settings: Settings, name: str, description: str) -> None:
     """Create a group; objects that reference its marking id are restricted to its members."""
+    from accord.services import admin
+
     marking = admin.create_group(store_for(settings), name, description)
     out().message(f"group {name}: mark objects with {marking}", {"group": name, "marking_id": marking})
 
@@ -301,6 +336,8 @@ def group_create(settings: Settings, name: str, description: str) -> None:
 @node_options
 def group_add(settings: Settings, group_name: str, org_name: str) -> None:
     """Add an organisation to a group."""
+    from accord.services import admin
+
     admin.set_group_member(store_for(settings), group_name, org_name, True)
     out().message(f"{org_name} is in {group_name}", {"group": group_name, "org": org_name, "member": True})
 
@@ -311,6 +348,8 @@ def group_add(settings: Settings, group_name: str, org_name: str) -> None:
 @node_options
 def group_remove(settings: Settings, group_name: str, org_name: str) -> None:
     """Remove an organisation from a group."""
+    from accord.services import admin
+
     admin.set_group_member(store_for(settings), group_name, org_name, False)
     out().message(f"{org_name} left {group_name}", {"group": group_name, "org": org_name, "member": False})
 
@@ -319,6 +358,8 @@ def group_remove(settings: Settings, group_name: str, org_name: str) -> None:
 @node_options
 def group_list(settings: Settings) -> None:
     """List sharing groups with their marking ids and member counts."""
+    from accord.services import admin
+
     groups = admin.node_status(store_for(settings))["groups"]
     out().table("Sharing groups", ["name", "marking", "members"],
                 [(g["name"], g["marking"], g["members"]) for g in groups], groups)
@@ -329,6 +370,8 @@ def group_list(settings: Settings) -> None:
 @node_options
 def group_show(settings: Settings, group_name: str) -> None:
     """Show a group's marking id and its member organisations."""
+    from accord.services import admin
+
     g = admin.group_members(store_for(settings), group_name)
     out().table(f"{g['name']} (mark objects with {g['marking']})", ["member"], [(m,) for m in g["members"]], g)
 
@@ -343,10 +386,12 @@ def collection() -> None:
 @click.option("--alias", default=None,
               help="A short name for URLs: 1-64 of a-z, 0-9, '-', '_', starting with a letter or digit.")
 @click.option("--description", default="")
-@click.option("--api-root", default=admin.DEFAULT_ROOT, show_default=True)
+@click.option("--api-root", default=DEFAULT_ROOT, show_default=True)
 @node_options
 def collection_create(settings: Settings, title: str, alias: str | None, description: str, api_root: str) -> None:
     """Create a collection (your own organisation may read and write it)."""
+    from accord.services import admin
+
     cid = admin.create_collection(store_for(settings), title, alias, description, api_root)
     out().message(f"collection {title}: {cid}", {"id": cid, "title": title, "alias": alias})
 
@@ -359,6 +404,8 @@ def collection_create(settings: Settings, title: str, alias: str | None, descrip
 @node_options
 def collection_grant(settings: Settings, collection_name: str, org_name: str, read: bool, write: bool) -> None:
     """Set an organisation's access to a collection (id or alias)."""
+    from accord.services import admin
+
     admin.grant(store_for(settings), collection_name, org_name, read, write)
     out().message(f"{org_name} on {collection_name}: read={read} write={write}",
                   {"collection": collection_name, "org": org_name, "read": read, "write": write})
@@ -368,6 +415,8 @@ def collection_grant(settings: Settings, collection_name: str, org_name: str, re
 @node_options
 def collection_list(settings: Settings) -> None:
     """List collections with their object counts."""
+    from accord.services import admin
+
     cols = admin.node_status(store_for(settings))["collections"]
     out().table("Collections", ["id", "alias", "title", "objects"],
                 [(c["id"], c["alias"], c["title"], c["objects"]) for c in cols], cols)
@@ -378,6 +427,8 @@ def collection_list(settings: Settings) -> None:
 @node_options
 def collection_show(settings: Settings, collection_name: str) -> None:
     """Show a collection (id or alias) and which organisations may read or write it."""
+    from accord.services import admin
+
     c = admin.collection_show(store_for(settings), collection_name)
     out().table(f"{c['title']} ({c['id']}, alias {c['alias'] or '-'}, API root {c['api_root']}, "
                 f"{c['objects']} objects)", ["organisation", "read", "write", "disabled"],
@@ -386,8 +437,8 @@ def collection_show(settings: Settings, collection_name: str) -> None:
 
 @click.command()
 @click.argument("bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--collection", "collection_name", default=admin.DEFAULT_COLLECTION_ALIAS, show_default=True)
-@click.option("--as", "account_name", default=admin.ADMIN_ACCOUNT, show_default=True,
+@click.option("--collection", "collection_name", default=DEFAULT_COLLECTION_ALIAS, show_default=True)
+@click.option("--as", "account_name", default=ADMIN_ACCOUNT, show_default=True,
               help="The account (and so organisation) the objects are stored for.")
 @node_options
 def load(settings: Settings, bundle: Path, collection_name: str, account_name: str) -> None:
@@ -395,6 +446,10 @@ def load(settings: Settings, bundle: Path, collection_name: str, account_name: s
 
     Exits 1 when any object was refused, after listing each one (file, object id, reason).
     """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from accord.services import admin
+
     store = store_for(settings)
     objects = admin.read_bundle(bundle.read_bytes(), str(bundle))
     principal = admin.principal_for(store, account_name)

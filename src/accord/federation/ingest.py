@@ -15,14 +15,12 @@ node-wide write lock) and :func:`store_versions` inside it. For each object:
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -35,6 +33,9 @@ from accord.stix.timestamps import key_to_display
 from accord.stix.validate import CheckedObject
 from accord.store.objects import AddOutcome, NewVersion
 from accord.store.repository import Store, Tx
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 PARALLEL_FROM = 256  # format-1 signatures in one envelope from which verification uses every core
 _verifier = Verifier()  # this process's memory of checked batch roots (bounded)
@@ -154,7 +155,10 @@ def _verify_all(jobs: list[tuple[PublicKeys, Signature, dict[str, Any]]]) -> lis
     # os.cpu_count() reads /sys on each call: only asked when the envelope is large enough
     if len(single) < PARALLEL_FROM or (cores := os.cpu_count() or 1) < 2:
         return _verifier.verify_many(jobs)
-    if not _pool:
+    if not _pool:  # imported here: multiprocessing costs every process that opens the store some 30 ms
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
         _pool.append(ProcessPoolExecutor(cores, mp_context=multiprocessing.get_context("spawn"),
                                          initializer=_exit_with_parent, initargs=(os.getpid(),)))
     size = -(-len(single) // cores)

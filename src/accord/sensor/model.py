@@ -21,6 +21,9 @@ class Kind(enum.StrEnum):
     TIME = "time"  # event time, seconds since the epoch
 
 
+# The log formats the readers know (``accord match --format``); "auto" tells them apart by content.
+LOG_FORMATS = ("auto", "zeek", "zeek-json", "eve", "csv", "jsonl")
+
 MATCHABLE = frozenset({Kind.ADDR, Kind.DOMAIN, Kind.URL, Kind.HASH, Kind.EMAIL})
 
 

@@ -22,10 +22,10 @@ import pyarrow as pa
 
 from accord.sensor import jsonlogs, sources, zeek
 from accord.sensor.errors import ConfigError, InputError
-from accord.sensor.model import FieldSpec, Kind, Role
+from accord.sensor.model import LOG_FORMATS, FieldSpec, Kind, Role
 from accord.sensor.problems import Problems
 
-FORMATS = ("auto", "zeek", "zeek-json", "eve", "csv", "jsonl")
+FORMATS = LOG_FORMATS
 # Input from which a run loads the compiled loops (``compiled``, numba): their start-up (0.55-0.7 CPU-s)
 # is earned back at about 2.6 ms per MB of Zeek log (docs/sensor.md, "Compilation").
 COMPILED_FROM = 256 << 20

@@ -15,6 +15,9 @@ from typing import Any
 
 import orjson
 
+from accord.config import ADMIN_ACCOUNT as ADMIN_ACCOUNT
+from accord.config import DEFAULT_COLLECTION_ALIAS as DEFAULT_COLLECTION_ALIAS
+from accord.config import DEFAULT_ROOT as DEFAULT_ROOT
 from accord.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from accord.domain.model import Organisation, OrgKind, Principal
 from accord.domain.sharing import Role
@@ -24,10 +27,7 @@ from accord.stix.timestamps import micros_to_timestamp, now_micros
 from accord.store.audit import verify_chain
 from accord.store.repository import Store, Tx
 
-DEFAULT_ROOT = "default"
-DEFAULT_COLLECTION_ALIAS = "default"
 DEFAULT_MAX_CONTENT = 100 * 1024 * 1024
-ADMIN_ACCOUNT = "admin"
 
 # An alias is one URL path segment (TAXII 2.1 section 5.2 lets clients use it in place of the id):
 # lower-case letters, digits, "-" and "_", starting with a letter or digit, at most 64 characters,

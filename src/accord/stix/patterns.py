@@ -13,8 +13,6 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from stix2patterns.validator import run_validator
-
 # One comparison: object-type ':' property path, '=' or '!=', a single-quoted string literal.
 # The object type follows the grammar's identifier rule; path steps are identifiers or quoted keys.
 _NOT_KEYWORD = r"(?!(?:true|false)(?![A-Za-z0-9_-]))"  # the lexer reads these as boolean literals
@@ -48,6 +46,10 @@ def fast_accepts(pattern: str) -> bool:
 
 @lru_cache(maxsize=4096)
 def _oasis_errors(pattern: str) -> tuple[str, ...]:
+    # imported on the first pattern the fast path leaves to it: ANTLR's grammars take 20-40 ms to load,
+    # which a process that validates no pattern (``accord status``) need not pay
+    from stix2patterns.validator import run_validator
+
     try:
         return tuple(run_validator(pattern, stix_version="2.1"))
     except RecursionError:
