@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,15 +11,6 @@ from tests.e2e.nodeproc import NodeProcess
 from tests.stixgen import indicator
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def running(tmp_path: Path) -> Iterator[NodeProcess]:
-    node = NodeProcess(tmp_path / "node")
-    try:
-        yield node
-    finally:
-        node.stop()
 
 
 def test_round_trip_with_taxii2_client(running: NodeProcess) -> None:

@@ -3,9 +3,6 @@ parses what goes over the wire, and a HEAD with a body goes through uvicorn itse
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import httpx
 import orjson
 import pytest
@@ -16,15 +13,6 @@ from tests.stixgen import TAXII, envelope, indicator
 from tests.web.test_conformance import STIX, empty_lists
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def running(tmp_path: Path) -> Iterator[NodeProcess]:
-    node = NodeProcess(tmp_path / "node")
-    try:
-        yield node
-    finally:
-        node.stop()
 
 
 def test_statuses_media_types_and_head_over_the_wire(running: NodeProcess) -> None:

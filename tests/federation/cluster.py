@@ -148,3 +148,20 @@ def wait_until(check: Callable[[], bool], timeout: float, what: str) -> float:
 def version_of(obj: dict[str, Any]) -> tuple[str, str]:
     """(id, version) as the store keys it."""
     return str(obj["id"]), timestamp_key(obj["modified"])
+
+
+def pull_key(puller: Node, source: Node) -> str:
+    """The credential ``puller``'s node presents when it pulls from ``source`` (after :func:`link`)."""
+    with puller.store.read() as tx:
+        found = tx.find_peer(source.name)
+    assert found is not None and found.credential
+    return found.credential
+
+
+def signed_page(node: Node, key: str, token: str, limit: int) -> dict[str, Any]:
+    """One page of ``node``'s signed view of the default collection, as a peer with ``key`` pulls it."""
+    resp = httpx.get(f"{node.url}/federation/taxii2/default/collections/default/objects/",
+                     params={"next": token, "limit": limit}, headers=node.headers(key), timeout=60)
+    assert resp.status_code == 200, resp.text
+    body: dict[str, Any] = resp.json()
+    return body

@@ -5,9 +5,7 @@ TLP:CLEAR, one record per envelope or page."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
-import httpx
 import orjson
 import pytest
 from click.testing import CliRunner
@@ -15,7 +13,7 @@ from click.testing import CliRunner
 from accord.cli import cli
 from accord.domain.tlp import Tlp
 from accord.store.audit import PULL, PUSH, Egress
-from tests.federation.cluster import Node, link, version_of, wait_until
+from tests.federation.cluster import Node, link, pull_key, signed_page, version_of, wait_until
 from tests.federation.conftest import BOTH_BACKENDS
 from tests.stixgen import indicator
 
@@ -60,31 +58,20 @@ def test_a_push_is_recorded_per_peer_and_object_and_clear_only_is_not(nodes: Cal
         (PUSH, "B", green["id"], green["modified"])]
 
 
-def _pull_page(a: Node, key: str, token: str, limit: int) -> dict[str, Any]:
-    resp = httpx.get(f"{a.url}/federation/taxii2/default/collections/default/objects/",
-                     params={"next": token, "limit": limit}, headers=a.headers(key), timeout=60)
-    assert resp.status_code == 200, resp.text
-    body: dict[str, Any] = resp.json()
-    return body
-
-
 def test_each_signed_pull_page_served_is_recorded(nodes: Callable[[str], Node]) -> None:
     a, b = nodes("A"), nodes("B")
     link(a, b)
-    with b.store.read() as tx:
-        a_at_b = tx.find_peer("A")
-    assert a_at_b is not None and a_at_b.credential
-    b_key = a_at_b.credential  # what B's node presents when it pulls from A
+    b_key = pull_key(b, a)  # what B's node presents when it pulls from A
     clear = indicator(1, tlp=Tlp.CLEAR)
     amber = [indicator(n, tlp=Tlp.AMBER) for n in (2, 3, 4)]
     a.post([clear])
     a.post(amber)
 
-    first = _pull_page(a, b_key, "0", 1)
+    first = signed_page(a, b_key, "0", 1)
     assert [o["id"] for o in first["objects"]] == [clear["id"]]
     assert [r for r in _egress(a) if r.action == PULL] == []  # a CLEAR page: nothing recorded
-    second = _pull_page(a, b_key, first["next"], 2)
-    third = _pull_page(a, b_key, second["next"], 2)
+    second = signed_page(a, b_key, first["next"], 2)
+    third = signed_page(a, b_key, second["next"], 2)
     assert [o["id"] for o in second["objects"] + third["objects"]] == [o["id"] for o in amber]
 
     pulls = [r for r in _egress(a, peer="B") if r.action == PULL]

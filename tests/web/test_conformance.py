@@ -13,7 +13,7 @@ from taxii2client.v21 import ApiRoot, Collection, Server, Status
 from accord.domain.tlp import Tlp
 from tests.conftest import Node
 from tests.stixgen import TAXII, envelope, indicator
-from tests.web.conftest import BASE
+from tests.web.conftest import BASE, post
 from tests.web.taxii_client import ORIGIN, connection
 
 STIX = "application/stix+json;version=2.1"
@@ -28,14 +28,6 @@ def empty_lists(value: Any, path: str = "$") -> list[str]:
     if isinstance(value, dict):
         return [p for k, v in value.items() for p in empty_lists(v, f"{path}.{k}")]
     return []
-
-
-def post(client: TestClient, node: Node, *objects: Any) -> dict[str, Any]:
-    r = client.post(BASE + "/objects/", json=envelope(*objects),
-                    headers={**node.auth("energy-co"), "Content-Type": TAXII, "Accept": TAXII})
-    assert r.status_code == 202, r.text
-    body: dict[str, Any] = r.json()
-    return body
 
 
 def get(client: TestClient, node: Node, path: str, who: str = "energy-co", **params: Any) -> Any:

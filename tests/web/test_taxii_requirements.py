@@ -17,21 +17,13 @@ from accord.services import objects as svc
 from accord.stix.timestamps import now_micros
 from accord.web.app import create_app
 from tests.conftest import Node
-from tests.stixgen import TAXII, envelope, indicator
-from tests.web.conftest import BASE
+from tests.stixgen import TAXII, indicator
+from tests.web.conftest import BASE, post
 
 TAXII_TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 MALWARE = {"type": "malware", "spec_version": "2.1", "id": "malware--11111111-1111-4111-8111-111111111111",
            "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
            "name": "Industroyer", "is_family": True}
-
-
-def post(client: TestClient, node: Node, *objects: Any) -> dict[str, Any]:
-    r = client.post(BASE + "/objects/", json=envelope(*objects),
-                    headers={**node.auth("energy-co"), "Content-Type": TAXII, "Accept": TAXII})
-    assert r.status_code == 202, r.text
-    body: dict[str, Any] = r.json()
-    return body
 
 
 def get(client: TestClient, node: Node, path: str, **params: Any) -> Any:

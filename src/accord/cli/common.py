@@ -158,3 +158,18 @@ def needs_extra(extra: str, command: str) -> Iterator[None]:
             raise
         raise click.ClickException(f"{command} needs the {extra} extra (missing module {exc.name}): "
                                    f"pip install 'accord[{extra}]'") from None
+
+
+def add_switch_commands(group: click.Group, noun: str, key: str, setter: str,
+                        disable_help: str, enable_help: str) -> None:
+    """``disable NAME`` and ``enable NAME`` under ``group``, calling ``accord.services.admin.<setter>``
+    (store, name, enabled) and reporting ``{key: name, "disabled": ...}``."""
+    for enabled, verb, help_text in ((False, "disable", disable_help), (True, "enable", enable_help)):
+        def switch(settings: Settings, name: str, enabled: bool = enabled, verb: str = verb) -> None:
+            from accord.services import admin
+
+            getattr(admin, setter)(store_for(settings), name, enabled)
+            out().message(f"{noun} {name} {verb}d", {key: name, "disabled": not enabled})
+
+        switch.__doc__ = help_text
+        group.command(verb)(click.argument("name")(node_options(switch)))

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from accord.cli.common import node_options, out, store_for
+from accord.cli.common import add_switch_commands, node_options, out, store_for
 from accord.config import Settings
 from accord.domain.tlp import Tlp
 from accord.federation.model import PeerKind, WarningFilter
@@ -131,26 +131,9 @@ def peer_list(settings: Settings) -> None:
                   "yes" if r["disabled"] else "") for r in raw], raw)
 
 
-@peer.command("disable")
-@click.argument("name")
-@node_options
-def peer_disable(settings: Settings, name: str) -> None:
-    """Stop exchanging with a peer: its key stops working here, nothing is pushed to or pulled from it."""
-    from accord.services import admin
-
-    admin.set_peer_enabled(store_for(settings), name, False)
-    out().message(f"peer {name} disabled", {"peer": name, "disabled": True})
-
-
-@peer.command("enable")
-@click.argument("name")
-@node_options
-def peer_enable(settings: Settings, name: str) -> None:
-    """Exchange with a disabled peer again."""
-    from accord.services import admin
-
-    admin.set_peer_enabled(store_for(settings), name, True)
-    out().message(f"peer {name} enabled", {"peer": name, "disabled": False})
+add_switch_commands(peer, "peer", "peer", "set_peer_enabled",
+                    "Stop exchanging with a peer: its key stops working here, nothing is pushed to or pulled from it.",
+                    "Exchange with a disabled peer again.")
 
 
 @peer.command("remove")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from accord.cli.common import node_options, out, store_for
+from accord.cli.common import add_switch_commands, node_options, out, store_for
 from accord.config import (
     ADMIN_ACCOUNT,
     DEFAULT_BODY_LIMIT,
@@ -174,26 +174,9 @@ def org_list(settings: Settings) -> None:
                 [(g["name"], g["kind"], g["country"], ",".join(g["sectors"])) for g in orgs], orgs)
 
 
-@org.command("disable")
-@click.argument("name")
-@node_options
-def org_disable(settings: Settings, name: str) -> None:
-    """Disable an organisation: its accounts stop authenticating and it reads nothing; its objects stay."""
-    from accord.services import admin
-
-    admin.set_org_enabled(store_for(settings), name, False)
-    out().message(f"organisation {name} disabled", {"org": name, "disabled": True})
-
-
-@org.command("enable")
-@click.argument("name")
-@node_options
-def org_enable(settings: Settings, name: str) -> None:
-    """Enable a disabled organisation again."""
-    from accord.services import admin
-
-    admin.set_org_enabled(store_for(settings), name, True)
-    out().message(f"organisation {name} enabled", {"org": name, "disabled": False})
+add_switch_commands(org, "organisation", "org", "set_org_enabled",
+                    "Disable an organisation: its accounts stop authenticating and it reads nothing; its objects stay.",
+                    "Enable a disabled organisation again.")
 
 
 @org.command("remove")
@@ -238,26 +221,9 @@ def account_list(settings: Settings) -> None:
                  for a in rows], rows)
 
 
-@account.command("disable")
-@click.argument("name")
-@node_options
-def account_disable(settings: Settings, name: str) -> None:
-    """Disable an account: its API keys stop authenticating (they are kept for `account enable`)."""
-    from accord.services import admin
-
-    admin.set_account_enabled(store_for(settings), name, False)
-    out().message(f"account {name} disabled", {"account": name, "disabled": True})
-
-
-@account.command("enable")
-@click.argument("name")
-@node_options
-def account_enable(settings: Settings, name: str) -> None:
-    """Enable a disabled account again."""
-    from accord.services import admin
-
-    admin.set_account_enabled(store_for(settings), name, True)
-    out().message(f"account {name} enabled", {"account": name, "disabled": False})
+add_switch_commands(account, "account", "account", "set_account_enabled",
+                    "Disable an account: its API keys stop authenticating (they are kept for `account enable`).",
+                    "Enable a disabled account again.")
 
 
 @account.command("remove")
