@@ -83,16 +83,22 @@ class Stream:
         self._thread.join(timeout=10)
 
 
-def test_warnings_reach_sse_and_webhooks_and_corroboration_raises_priority(
-        nodes: Callable[[str], Node], webhook: tuple[str, list[tuple[dict[str, str], bytes]]]) -> None:
-    a, b = nodes("A"), nodes("B")
-    link(a, b)
-    hook_url, received = webhook
+def _soc_b(b: Node, hook_url: str) -> tuple[str, str]:
+    """An energy company at B with an analyst's key and a webhook subscription: (key, webhook secret)."""
     admin.add_org(b.store, "soc-b", OrgKind.COMPANY, "FR", ("energy",))
     admin.grant(b.store, "default", "soc-b", read=True, write=True)
     _, soc_key = admin.add_account(b.store, "soc-b-analyst", "soc-b", Role.CONTRIBUTOR)
     secret = fed.subscribe(b.store, "soc-b-all", "soc-b", WarningFilter(min_confidence=50), hook_url)
     assert secret
+    return soc_key, secret
+
+
+def test_warnings_reach_sse_and_webhooks_and_corroboration_raises_priority(
+        nodes: Callable[[str], Node], webhook: tuple[str, list[tuple[dict[str, str], bytes]]]) -> None:
+    a, b = nodes("A"), nodes("B")
+    link(a, b)
+    hook_url, received = webhook
+    soc_key, secret = _soc_b(b, hook_url)
     stream = Stream(b.url, soc_key)
     try:
         assert stream.connected.wait(15)
@@ -117,3 +123,34 @@ def test_warnings_reach_sse_and_webhooks_and_corroboration_raises_priority(
         assert headers["X-Accord-Signature"] == expected
     ids = [w["id"] for _, body in received for w in json.loads(body)["warnings"]]
     assert ind["id"] in ids and low["id"] not in ids
+
+
+def test_what_warnings_tell_is_on_the_egress_record_except_clear(
+        nodes: Callable[[str], Node], webhook: tuple[str, list[tuple[dict[str, str], bytes]]]) -> None:
+    """A warning names an object a subscriber may read: the webhook delivery and the stream hand-out
+    are recorded per recipient, as pushes and TAXII reads are; TLP:CLEAR is not."""
+    b = nodes("B")
+    hook_url, received = webhook
+    soc_key, _ = _soc_b(b, hook_url)
+    stream = Stream(b.url, soc_key)
+    try:
+        assert stream.connected.wait(15)
+        green = indicator(11, tlp=Tlp.GREEN, confidence=80)
+        clear = indicator(12, tlp=Tlp.CLEAR, confidence=80)
+        b.post([green, clear])
+        wait_until(lambda: {green["id"], clear["id"]} <= {e["id"] for e in stream.events}, 15, "both on the stream")
+        wait_until(lambda: len(received) > 0, 15, "the webhook delivery")
+
+        def recorded() -> dict[str, set[str]]:
+            with b.store.read() as tx:
+                out: dict[str, set[str]] = {}
+                for e in tx.egress():
+                    out.setdefault(e.peer, set()).update(i for i, _ in e.objects)
+                return out
+
+        wait_until(lambda: len(recorded()) == 2, 15, "both channels on the egress record")
+        assert recorded() == {"webhook soc-b-all (soc-b)": {green["id"]}, "stream (soc-b)": {green["id"]}}
+        with b.store.read() as tx:
+            assert [e.action for e in tx.egress("stream (soc-b)", green["id"])] == ["early_warning.stream"]
+    finally:
+        stream.close()

@@ -84,16 +84,18 @@ def audit_checkpoint(settings: Settings) -> None:
 
 
 @audit.command("egress")
-@click.option("--peer", help="Only what this peer node received.")
+@click.option("--peer", help="Only what this recipient received: a peer node's name, or an early-warning "
+              "channel as listed (\"webhook NAME (ORG)\", \"stream (ORG)\").")
 @click.option("--object", "object_id", help="Only the versions of this object id.")
 @node_options
 def audit_egress(settings: Settings, peer: str | None, object_id: str | None) -> None:
-    """Which peer node received which version (not TLP:CLEAR) and when, by push or signed pull."""
+    """Which peer node (by push or signed pull) or early-warning channel (webhook, stream) received which
+    version (not TLP:CLEAR) and when."""
     with store_for(settings).read() as tx:
         records = tx.egress(peer, object_id)
     raw = [{"seq": r.seq, "at": micros_to_timestamp(r.at), "action": r.action, "peer": r.peer, "id": i,
             "version": v} for r in records for i, v in r.objects]
-    out().table("Sent to peer nodes", ["seq", "at", "action", "peer", "id", "version"],
+    out().table("Sent to peer nodes and early-warning channels", ["seq", "at", "action", "peer", "id", "version"],
                 [tuple(r.values()) for r in raw], raw)
 
 

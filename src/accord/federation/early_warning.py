@@ -11,6 +11,8 @@ organisation, exactly as for a TAXII read. SSE streams are live (they start at t
 that was away reads what it missed with TAXII ``added_after``); webhooks keep a durable cursor per
 subscription and are retried with backoff. The
 webhook body is signed with HMAC-SHA256 over the exact bytes sent (header ``X-Accord-Signature``).
+A warning tells its id, type and name: what a webhook delivered and what a stream was handed goes
+on the audit log's egress record (``accord.store.audit``, not for TLP:CLEAR), as for every read.
 """
 
 from __future__ import annotations
@@ -29,8 +31,11 @@ from starlette.concurrency import run_in_threadpool
 
 from accord.coordination.stix import WARNING as COORDINATION_WARNING
 from accord.domain.sharing import Reader, effective_tlp, may_read
+from accord.domain.tlp import Tlp
 from accord.federation.model import EarlyWarning, WarningFilter, filter_from_json, matches
 from accord.federation.runtime import Runtime
+from accord.stix.timestamps import key_to_display, micros_to_timestamp
+from accord.store.audit import WARNING_STREAM, WARNING_WEBHOOK
 from accord.store.federation import Outbound
 from accord.store.repository import Store, Tx
 
@@ -43,6 +48,8 @@ class Listener:
     org_id: int
     groups: frozenset[int]
     flt: WarningFilter
+    account_id: int | None = None
+    org_name: str = ""
     queue: asyncio.Queue[EarlyWarning] = field(default_factory=lambda: asyncio.Queue(maxsize=10_000))
 
 
@@ -115,6 +122,14 @@ def visible(tx: Tx, org_id: int, groups: frozenset[int], flt: WarningFilter, row
         return readable
     return readable and matches(flt, warning.type, effective_tlp(row.visibility), confidence,
                                 graph.sectors_of(warning.object_id), bool(warning.corroborated_by))
+
+
+def sensitive(row: Outbound) -> list[str] | None:
+    """[id, version] of the version a warning tells of, for the egress record; None for TLP:CLEAR
+    (which, as for TAXII reads and pushes, is not recorded)."""
+    if effective_tlp(row.visibility) is Tlp.CLEAR:
+        return None
+    return [row.id, key_to_display(row.version) if row.version else micros_to_timestamp(row.date_added)]
 
 
 def warning_json(w: EarlyWarning) -> dict[str, Any]:
@@ -196,26 +211,42 @@ class Warnings:
         if not found or not self.listeners:
             return
 
-        def route() -> list[tuple[Listener, EarlyWarning]]:
+        def route() -> list[tuple[Listener, EarlyWarning, Outbound]]:
             with self.store.read() as tx:
-                return [(lst, w) for row, w, conf in found for lst in self.listeners
+                return [(lst, w, row) for row, w, conf in found for lst in self.listeners
                         if visible(tx, lst.org_id, lst.groups, lst.flt, row, w, conf, self.graph)]
 
-        for listener, warning in await run_in_threadpool(route):
-            with contextlib.suppress(asyncio.QueueFull):
+        handed: dict[int, tuple[Listener, list[list[str]]]] = {}
+        for listener, warning, row in await run_in_threadpool(route):
+            try:
                 listener.queue.put_nowait(warning)
+            except asyncio.QueueFull:
+                continue  # dropped, so not sent: a client that fell this far behind reads TAXII
+            if (entry := sensitive(row)) is not None:
+                handed.setdefault(id(listener), (listener, []))[1].append(entry)
+        if handed:
+            await run_in_threadpool(self._record_streams, list(handed.values()))
 
-    def _webhook_batch(self, sub: Any) -> tuple[bytes, int] | None:
+    def _record_streams(self, handed: list[tuple[Listener, list[list[str]]]]) -> None:
+        with self.store.write() as tx:
+            for listener, objects in handed:
+                tx.audit(listener.account_id, listener.org_id, WARNING_STREAM,
+                         {"to": f"stream ({listener.org_name})", "objects": objects})
+
+    def _webhook_batch(self, sub: Any) -> tuple[bytes, int, list[list[str]]] | None:
+        """The next body for ``sub`` (empty when nothing in the window is for it), the cursor after
+        it, and what of it the egress record keeps."""
         with self.store.read() as tx:
             rows = tx.outbound(sub.webhook_cursor, SCAN)
             if not rows:
                 return None
             groups = tx.groups_of(sub.org_id)
             flt = filter_from_json(orjson.loads(sub.filter))
-            sent = [warning_json(w) for row, w, conf in derive(tx, rows, self.graph)
-                    if visible(tx, sub.org_id, groups, flt, row, w, conf, self.graph)]
+            chosen = [(row, w) for row, w, conf in derive(tx, rows, self.graph)
+                      if visible(tx, sub.org_id, groups, flt, row, w, conf, self.graph)]
+        sent = [warning_json(w) for _, w in chosen]
         body = orjson.dumps({"subscription": sub.name, "warnings": sent}) if sent else b""
-        return body, rows[-1].date_added
+        return body, rows[-1].date_added, [e for row, _ in chosen if (e := sensitive(row)) is not None]
 
     async def _webhooks(self) -> bool:
         """Deliver pending webhook batches; whether any subscription has a webhook."""
@@ -227,7 +258,7 @@ class Warnings:
             batch = await run_in_threadpool(self._webhook_batch, sub)
             if batch is None:
                 continue
-            body, cursor = batch
+            body, cursor, delivered = batch
             error = None
             if body:
                 try:
@@ -244,7 +275,7 @@ class Warnings:
                 await run_in_threadpool(self._update_sub, sub.id, {"last_error": error})
                 continue
             self.retry_at.pop(sub.id, None)
-            await run_in_threadpool(self._update_sub, sub.id, {"webhook_cursor": cursor, "last_error": None})
+            await run_in_threadpool(self._delivered, sub, cursor, delivered)
         return bool(subs)
 
     def _subscriptions(self) -> list[Any]:
@@ -254,6 +285,15 @@ class Warnings:
     def _update_sub(self, sub_id: int, values: dict[str, Any]) -> None:
         with self.store.write() as tx:
             tx.update_subscription(sub_id, **values)
+
+    def _delivered(self, sub: Any, cursor: int, objects: list[list[str]]) -> None:
+        """The cursor moves and the egress record is written in one transaction: a crash between
+        the two could neither lose the record nor record twice what is delivered again."""
+        with self.store.write() as tx:
+            tx.update_subscription(sub.id, webhook_cursor=cursor, last_error=None)
+            if objects:
+                org = tx.get_org(sub.org_id).name
+                tx.audit(None, sub.org_id, WARNING_WEBHOOK, {"to": f"webhook {sub.name} ({org})", "objects": objects})
 
 
 def _latest(store: Store) -> int:

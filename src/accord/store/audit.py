@@ -7,8 +7,10 @@ the *last* records leaves a shorter chain that still fits, and whoever can rewri
 rewrite every hash: only a head published off the node (``accord.federation.checkpoint``) shows that.
 
 What left the node for a peer node is recorded as :data:`EGRESS_ACTIONS`, one record per envelope
-pushed or page served, details ``{"peer": name, "objects": [[id, version], ...]}``;
-:meth:`AuditMixin.egress` reads them back by peer and by object.
+pushed or page served, details ``{"peer": name, "objects": [[id, version], ...]}``; so is what an
+early warning told an organisation (id, type and name of a version it may read) by webhook or
+Server-Sent Events, details ``{"to": "webhook NAME (ORG)" or "stream (ORG)", "objects": ...}``.
+:meth:`AuditMixin.egress` reads them back by recipient and by object.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from accord.store.tables import audit_log
 
 GENESIS = "0" * 64
 PUSH, PULL = "federation.push", "federation.pull"
-EGRESS_ACTIONS = (PUSH, PULL)
+WARNING_WEBHOOK, WARNING_STREAM = "early_warning.webhook", "early_warning.stream"
+EGRESS_ACTIONS = (PUSH, PULL, WARNING_WEBHOOK, WARNING_STREAM)
 _LAST = select(audit_log.c.seq, audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1)
 _APPEND = audit_log.insert().values({c: bindparam(c.name) for c in audit_log.c})
 
@@ -46,7 +49,8 @@ class AuditRecord:
 
 @dataclass(frozen=True, slots=True)
 class Egress:
-    """Versions (not TLP:CLEAR) that left for one peer node in one push or signed-pull page."""
+    """Versions (not TLP:CLEAR) that left for one recipient at once: a peer node in one push or
+    signed-pull page, or an organisation's early-warning webhook or stream (``peer`` names it)."""
 
     seq: int
     at: int
@@ -90,17 +94,19 @@ class AuditMixin:
         return None if found is None else str(found)
 
     def egress(self, peer: str | None = None, object_id: str | None = None) -> list[Egress]:
-        """What left for peer nodes, oldest first: for one peer, and/or only the versions of one object."""
+        """What left, oldest first: for one recipient (a peer's name, or an early-warning channel as
+        listed), and/or only the versions of one object."""
         c = audit_log.c
         stmt = select(c.seq, c.at, c.action, c.details).where(c.action.in_(EGRESS_ACTIONS)).order_by(c.seq)
         out = []
         for seq, at, action, raw in self.conn.execute(stmt):
             details = orjson.loads(raw)
-            if peer is not None and details["peer"] != peer:
+            to = details["peer"] if "peer" in details else details["to"]
+            if peer is not None and to != peer:
                 continue
             objects = [(i, v) for i, v in details["objects"] if object_id is None or i == object_id]
             if objects:
-                out.append(Egress(seq, at, action, details["peer"], objects))
+                out.append(Egress(seq, at, action, to, objects))
         return out
 
     def audit_records(self, batch: int = 5000) -> Iterator[tuple[AuditRecord, bytes]]:

@@ -58,7 +58,10 @@ async def events(request: Request) -> StreamingResponse:
 
     def setup() -> Listener:
         principal = auth.authenticate(store, authorization)
-        return Listener(principal.org_id, principal.groups, _filter(store, principal.org_id, params))
+        with store.read() as tx:
+            org_name = tx.get_org(principal.org_id).name
+        return Listener(principal.org_id, principal.groups, _filter(store, principal.org_id, params),
+                        principal.account_id, org_name)
 
     listener = await run_in_threadpool(setup)
     warnings.listen(listener)
