@@ -1,0 +1,115 @@
+"""Commands of privacy by design (docs/privacy.md): ``accord collection privacy ...`` (minimisation
+policies and pseudonymisation keys) and ``accord retention ...``. Heavy modules are imported inside
+the commands (tests/unit/test_cli_footprint.py)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from accord.cli.common import node_options, out, store_for
+from accord.cli.node import collection
+from accord.config import Settings
+from accord.domain.errors import InvalidInput
+
+
+@collection.group("privacy")
+def privacy() -> None:
+    """What a collection keeps of personal data: keep, drop or pseudonymise, per category."""
+
+
+@privacy.command("categories")
+@node_options
+def privacy_categories(settings: Settings) -> None:
+    """The table of STIX properties that count as personal data (docs/privacy.md)."""
+    from accord.domain.privacy import PERSONAL_FIELDS
+
+    rows = [(f.category, f.type, f.prop, "yes" if f.required else "no", f.why) for f in PERSONAL_FIELDS]
+    out().table("Personal data", ["category", "type", "property", "required", "why"], rows,
+                [dict(zip(("category", "type", "property", "required", "why"), r, strict=True)) for r in rows])
+
+
+def _assignments(pairs: tuple[str, ...]) -> dict[str, str]:
+    actions: dict[str, str] = {}
+    for n, pair in enumerate(pairs, 1):
+        category, sep, action = pair.partition("=")
+        if not sep or not category or not action:
+            raise InvalidInput(f"argument {n} ({pair!r}): write CATEGORY=ACTION, e.g. email-address=pseudonymise")
+        actions[category.strip()] = action.strip()
+    return actions
+
+
+@privacy.command("set")
+@click.argument("collection_name")
+@click.argument("assignments", nargs=-1, metavar="CATEGORY=ACTION...")
+@click.option("--own-range", "own_ranges", multiple=True, metavar="CIDR",
+              help="The reporter's own network (repeatable): addresses inside it are internal-address.")
+@click.option("--key", help="The HMAC key: node (default) or group:NAME.")
+@click.option("--replace", is_flag=True, help="Replace the whole policy instead of merging into it.")
+@node_options
+def privacy_set(settings: Settings, collection_name: str, assignments: tuple[str, ...],
+                own_ranges: tuple[str, ...], key: str | None, replace: bool) -> None:
+    """Set what COLLECTION (id or alias) does with categories of personal data (audited)."""
+    from accord.services import privacy as svc
+
+    policy = svc.set_policy(store_for(settings), collection_name, _assignments(assignments), own_ranges, key,
+                            replace)
+    shown = ", ".join(f"{c}={a.value}" for c, a in sorted(policy.actions.items())) or "keep everything"
+    out().message(f"privacy policy of {collection_name}: {shown}", {"collection": collection_name,
+                                                                     **policy.to_json()})
+
+
+@privacy.command("show")
+@node_options
+def privacy_show(settings: Settings) -> None:
+    """Every collection's policy (categories not named are kept)."""
+    from accord.services import privacy as svc
+
+    raw = svc.show_policies(store_for(settings))
+    out().table("Privacy policies", ["collection", "alias", "actions", "own ranges", "key"],
+                [(p["collection"], p["alias"], ", ".join(f"{c}={a}" for c, a in p["actions"].items()) or "keep all",
+                  ", ".join(p["own_ranges"]), p["key"]) for p in raw], raw)
+
+
+@privacy.group("key")
+def privacy_key() -> None:
+    """HMAC keys of pseudonymisation: the node's own, or one shared by a sharing group's nodes."""
+
+
+@privacy_key.command("create")
+@click.option("--group", "group_name", required=True, help="The sharing group the key is for.")
+@node_options
+def key_create(settings: Settings, group_name: str) -> None:
+    """Create a group's key and print it once: import it on the group's other nodes."""
+    from accord.services import privacy as svc
+
+    text = svc.create_group_key(store_for(settings), group_name)
+    out().message(f"[bold]pseudonymisation key of group {group_name}[/bold] (shown once; give it to the "
+                  f"group's other nodes over a protected channel):\n{text}", {"group": group_name, "key": text})
+
+
+@privacy_key.command("import")
+@click.option("--group", "group_name", required=True)
+@node_options
+def key_import(settings: Settings, group_name: str) -> None:
+    """Import a group's key, read from standard input."""
+    from accord.services import privacy as svc
+
+    fp = svc.import_group_key(store_for(settings), group_name, sys.stdin.readline())
+    out().message(f"key of group {group_name} imported, fingerprint {fp}", {"group": group_name, "fingerprint": fp})
+
+
+@privacy_key.command("list")
+@node_options
+def key_list(settings: Settings) -> None:
+    """The keys this node holds, by fingerprint (never the key)."""
+    from accord.services import privacy as svc
+    from accord.stix.timestamps import micros_to_timestamp
+
+    raw = svc.list_keys(store_for(settings))
+    out().table("Pseudonymisation keys", ["scope", "fingerprint", "created"],
+                [(k["scope"], k["fingerprint"], micros_to_timestamp(k["created"])) for k in raw], raw)
+
+
+commands: list[click.Command] = []

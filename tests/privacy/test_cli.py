@@ -1,0 +1,40 @@
+"""``accord collection privacy`` and ``accord retention``: set, show, and clear errors for bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
+
+from accord.cli import cli
+
+
+def run(data: Path, *args: str, ok: bool = True, stdin: str | None = None) -> Any:
+    result = CliRunner().invoke(cli, [*args, "--data-dir", str(data), "--json"], input=stdin,
+                                catch_exceptions=False)
+    assert (result.exit_code == 0) is ok, result.output
+    lines = [line for line in result.stdout.splitlines() if line.startswith(("{", "["))]
+    return json.loads(lines[-1]) if lines else result.output
+
+
+def test_privacy_commands(tmp_path: Path) -> None:
+    run(tmp_path, "init")
+    assert any(r["category"] == "email-address" for r in run(tmp_path, "collection", "privacy", "categories"))
+    got = run(tmp_path, "collection", "privacy", "set", "default", "email-address=pseudonymise",
+              "internal-address=drop", "--own-range", "10.0.0.0/8")
+    assert got["actions"] == {"email-address": "pseudonymise", "internal-address": "drop"}
+    run(tmp_path, "collection", "privacy", "set", "default", "free-text=drop")  # merged
+    shown = run(tmp_path, "collection", "privacy", "show")
+    assert shown[0]["actions"] == {"email-address": "pseudonymise", "free-text": "drop", "internal-address": "drop"}
+    assert shown[0]["own_ranges"] == ["10.0.0.0/8"]
+    bad = run(tmp_path, "collection", "privacy", "set", "default", "phone=drop", ok=False)
+    assert "unknown personal-data category 'phone'" in bad
+    assert "argument 1" in run(tmp_path, "collection", "privacy", "set", "default", "free-text", ok=False)
+    run(tmp_path, "group", "create", "isac")
+    key = run(tmp_path, "collection", "privacy", "key", "create", "--group", "isac")["key"]
+    again = run(tmp_path, "collection", "privacy", "key", "import", "--group", "isac", stdin=key + "\n")
+    assert again["fingerprint"] == [k for k in run(tmp_path, "collection", "privacy", "key", "list")
+                                    if k["scope"] == "group:isac"][0]["fingerprint"]
+    assert key not in (tmp_path / "accord.db").read_bytes().decode("latin-1")
