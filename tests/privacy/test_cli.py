@@ -38,3 +38,26 @@ def test_privacy_commands(tmp_path: Path) -> None:
     assert again["fingerprint"] == [k for k in run(tmp_path, "collection", "privacy", "key", "list")
                                     if k["scope"] == "group:isac"][0]["fingerprint"]
     assert key not in (tmp_path / "accord.db").read_bytes().decode("latin-1")
+
+
+def test_retention_commands_and_a_bad_rule_stops_serve(tmp_path: Path) -> None:
+    run(tmp_path, "init")
+    got = run(tmp_path, "retention", "set", "sighting", "--days", "90")
+    assert got == {"collection": None, "type": "sighting", "basis": "added", "days": 90}
+    run(tmp_path, "retention", "set", "indicator", "--after", "valid_until", "--days", "30", "--collection", "default")
+    status = run(tmp_path, "retention", "status")
+    assert {(r["type"], r["rule"]) for r in status} == {("sighting", "90 days after it was added"),
+                                                         ("indicator", "30 days after its valid_until")}
+    assert "days must be 0 or more" in run(tmp_path, "retention", "set", "sighting", "--days", "-1", ok=False)
+    assert "has no property valid_until" in run(tmp_path, "retention", "set", "note", "--after", "valid_until",
+                                                "--days", "3", ok=False)
+    assert run(tmp_path, "retention", "purge")["total"] == 0
+    from accord.bootstrap import open_store
+    from accord.config import Settings
+    from accord.store import privacy as db
+
+    store = open_store(Settings(tmp_path))
+    with store.write() as tx:
+        db.set_retention(tx, 0, "sightng", "added", 90)
+    store.close()
+    assert "unknown STIX type 'sightng'" in run(tmp_path, "serve", ok=False)

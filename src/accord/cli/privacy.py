@@ -112,4 +112,67 @@ def key_list(settings: Settings) -> None:
                 [(k["scope"], k["fingerprint"], micros_to_timestamp(k["created"])) for k in raw], raw)
 
 
-commands: list[click.Command] = []
+@click.group()
+def retention() -> None:
+    """How long each type of object is kept, and what the server's purge removes when."""
+
+
+@retention.command("set")
+@click.argument("obj_type", metavar="TYPE")
+@click.option("--days", required=True, help="Days after the basis; 0 or more.")
+@click.option("--after", "basis", default="added", show_default=True,
+              help="added (when the node stored it) or valid_until (indicators: a grace after it).")
+@click.option("--collection", "collection_name", help="Only this collection (id or alias); default: every one.")
+@node_options
+def retention_set(settings: Settings, obj_type: str, days: str, basis: str, collection_name: str | None) -> None:
+    """Keep TYPE for --days after --after, e.g. `sighting --days 90`, `indicator --after valid_until --days 30`."""
+    from accord.services import retention as svc
+
+    rule = svc.set_rule(store_for(settings), obj_type, days, basis, collection_name)
+    where = collection_name or "every collection"
+    out().message(f"{rule.type} in {where}: removed {rule.describe()}",
+                  {"collection": collection_name, "type": rule.type, "basis": rule.basis.value, "days": rule.days})
+
+
+@retention.command("clear")
+@click.argument("obj_type", metavar="TYPE")
+@click.option("--collection", "collection_name")
+@node_options
+def retention_clear(settings: Settings, obj_type: str, collection_name: str | None) -> None:
+    """Remove the rule for TYPE (it is then kept, or the node-wide rule applies)."""
+    from accord.services import retention as svc
+
+    removed = svc.clear_rule(store_for(settings), obj_type, collection_name)
+    out().message(f"rule for {obj_type} {'removed' if removed else 'not found'}", {"removed": removed})
+
+
+@retention.command("status")
+@node_options
+def retention_status(settings: Settings) -> None:
+    """What goes when: per collection and rule, versions held, expired now, within 30 days, next expiry."""
+    from accord.services import retention as svc
+    from accord.stix.timestamps import micros_to_timestamp
+
+    rows = svc.status(store_for(settings))
+    raw = [{"collection": d.collection, "type": d.rule.type, "rule": d.rule.describe(),
+            "node_wide": d.rule.collection_id == 0, "held": d.held, "expired": d.expired,
+            "within_30_days": d.within_30_days,
+            "next_expiry": micros_to_timestamp(d.next_expiry) if d.next_expiry else None} for d in rows]
+    out().table("Retention", ["collection", "type", "removed", "held", "expired now", "within 30 days",
+                              "next expiry"],
+                [(r["collection"], r["type"], r["rule"], r["held"], r["expired"], r["within_30_days"],
+                  r["next_expiry"] or "-") for r in raw], raw)
+
+
+@retention.command("purge")
+@node_options
+def retention_purge(settings: Settings) -> None:
+    """Remove what expired now (the server does this every hour); audited with counts."""
+    from accord.services import retention as svc
+
+    removed = svc.purge(store_for(settings))
+    total = sum(n for c in removed.values() for n in c.values())
+    out().message(f"{total} expired version(s) removed", {"removed": removed, "total": total})
+
+
+commands: list[click.Command] = [retention]
