@@ -175,4 +175,51 @@ def retention_purge(settings: Settings) -> None:
     out().message(f"{total} expired version(s) removed", {"removed": removed, "total": total})
 
 
-commands: list[click.Command] = [retention]
+@click.group("object")
+def object_group() -> None:
+    """Take back objects your organisation shared: revoke (STIX revoked) or withdraw (removed everywhere)."""
+
+
+@object_group.command("revoke")
+@click.argument("object_id")
+@click.option("--account", default="admin", show_default=True, help="Acting as this account's organisation.")
+@node_options
+def object_revoke(settings: Settings, object_id: str, account: str) -> None:
+    """A new version with revoked=true, which peers receive as any new version."""
+    from accord.federation.withdraw import revoke
+
+    done = revoke(store_for(settings), account, object_id)
+    out().message(f"{object_id} revoked in {', '.join(done) or 'nothing (revoked already)'}",
+                  {"object": object_id, "collections": done})
+
+
+@object_group.command("withdraw")
+@click.argument("object_id")
+@click.option("--reason", default="", help="Why (signed, sent to every peer, at most 500 characters).")
+@node_options
+def object_withdraw(settings: Settings, object_id: str, reason: str) -> None:
+    """Remove an object this node originated, here and at every peer that received it (signed notice)."""
+    from accord.federation.runtime import install
+    from accord.federation.withdraw import withdraw
+
+    store = store_for(settings)
+    wid, versions, peers = withdraw(store, install(store, settings.data_dir), object_id, reason)
+    out().message(f"{object_id} withdrawn: {versions} version(s) removed here; to be told: "
+                  f"{', '.join(peers) or 'no peer'} (the server delivers it)",
+                  {"withdrawal": wid, "object": object_id, "versions": versions, "peers": peers})
+
+
+@object_group.command("withdrawals")
+@node_options
+def object_withdrawals(settings: Settings) -> None:
+    """Withdrawals made or received here and their delivery to each peer."""
+    from accord.federation.withdraw import status
+
+    raw = status(store_for(settings))
+    out().table("Withdrawals", ["object", "origin", "at", "from", "delivered to", "pending"],
+                [(w["object"], w["origin"], w["at"], w["from"] or "-",
+                  ", ".join(d["peer"] for d in w["deliveries"] if d["delivered"]),
+                  ", ".join(d["peer"] for d in w["deliveries"] if not d["delivered"])) for w in raw], raw)
+
+
+commands: list[click.Command] = [retention, object_group]

@@ -1,0 +1,57 @@
+"""Endpoints of privacy by design (docs/privacy.md): withdrawals between nodes, transparency of
+recipients, and the privacy-preserving sighting lookup. Every one authenticates.
+
+    POST /federation/withdrawals/                      a peer node delivers a signed withdrawal
+    GET  /accord/transparency/sent[?org=NAME]          who received my organisation's objects
+    GET  /accord/transparency/received                 what my organisation received, from whom
+    GET  /accord/lookup/{root}/{cid}/table             the blinded sets of this epoch, per sector
+    POST /accord/lookup/{root}/{cid}/evaluate          evaluate the PRF on blinded points (rate-limited)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from accord.domain.errors import InvalidInput, NotFound
+from accord.federation import withdraw
+from accord.federation.runtime import runtime_of
+from accord.services import auth
+from accord.store.repository import Store
+
+MAX_BODY = 64 * 1024
+
+
+async def _json_body(request: Request) -> Any:
+    raw = await request.body()
+    if len(raw) > MAX_BODY:
+        raise InvalidInput(f"a body of at most {MAX_BODY} bytes")
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidInput(f"the body is not JSON: {exc}") from None
+
+
+def _json(value: Any) -> Response:
+    return Response(orjson.dumps(value), media_type="application/json")
+
+
+async def receive_withdrawal(request: Request) -> Response:
+    store: Store = request.app.state.store
+    rt = runtime_of(store)
+    if rt is None:
+        raise NotFound("this node does not federate")
+    authorization = request.headers.get("authorization")
+    principal = await run_in_threadpool(auth.authenticate, store, authorization)
+    raw = await _json_body(request)
+    return _json(await run_in_threadpool(withdraw.receive, store, rt, principal.org_id, raw))
+
+
+routes = [
+    Route(withdraw.PATH, receive_withdrawal, methods=["POST"]),
+]
