@@ -45,6 +45,12 @@ def test_a_withdrawal_reaches_every_node_of_a_chain(nodes: Callable[[str], Node]
         f"{b.url}/federation/taxii2/default/collections/default/objects/", params={"next": "0"},
         headers=b.headers(pull_key(c, b)), timeout=10).json()["objects"] if o["id"] == green["id"])
 
+    from accord.services import admin, transparency
+
+    receipts = transparency.sent(a.store, admin.principal_for(a.store, "admin"))
+    assert {(r["object_id"], r["via"]) for r in receipts} >= {(green["id"], "peer B"), (amber["id"], "peer B")}
+    assert all(r["via"] != "peer C" for r in receipts)  # C received A's objects from B, not from A
+
     wid, versions, told = withdraw(a.store, install(a.store, a.data_dir), green["id"], "shared by mistake")
     assert versions == 1 and told == ["B"]  # A pushed it to B only; B relayed it to C
     wait_until(lambda: green["id"] not in _ids(b) and green["id"] not in _ids(c), 20, "the withdrawal at C")

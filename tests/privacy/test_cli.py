@@ -61,3 +61,15 @@ def test_retention_commands_and_a_bad_rule_stops_serve(tmp_path: Path) -> None:
         db.set_retention(tx, 0, "sightng", "added", 90)
     store.close()
     assert "unknown STIX type 'sightng'" in run(tmp_path, "serve", ok=False)
+
+
+def test_transparency_and_object_commands(tmp_path: Path) -> None:
+    run(tmp_path, "init", "--org", "cert-x")
+    assert run(tmp_path, "transparency", "report", "--org", "cert-x") == []
+    assert run(tmp_path, "transparency", "received", "--org", "cert-x") == []
+    assert "no organisation" in run(tmp_path, "transparency", "report", "--org", "nobody", ok=False).lower()
+    assert "holds no version" in run(tmp_path, "object", "revoke", "indicator--00000000-0000-4000-8000-000000000001",
+                                     ok=False)
+    assert "holds no version" in run(tmp_path, "object", "withdraw",
+                                     "indicator--00000000-0000-4000-8000-000000000001", ok=False)
+    assert run(tmp_path, "object", "withdrawals") == []

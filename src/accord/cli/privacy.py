@@ -222,4 +222,41 @@ def object_withdrawals(settings: Settings) -> None:
                   ", ".join(d["peer"] for d in w["deliveries"] if not d["delivered"])) for w in raw], raw)
 
 
-commands: list[click.Command] = [retention, object_group]
+@click.group()
+def transparency() -> None:
+    """Who received an organisation's objects, and what it received from whom (from the audit log)."""
+
+
+def _receipts_table(title: str, raw: list[dict[str, object]], who: str) -> None:
+    out().table(title, ["at", who, "object", "version", "action", "via", "agreement"],
+                [(r["at"], r[who] or "(no longer held)", r["object_id"], r["version"], r["action"], r["via"],
+                  r["agreement"]) for r in raw], raw)
+
+
+@transparency.command("report")
+@click.option("--org", "org_name", required=True, help="The organisation whose objects are reported.")
+@node_options
+def transparency_report(settings: Settings, org_name: str) -> None:
+    """Who received ORG's objects (not TLP:CLEAR, which is not recorded), when, under which agreement."""
+    from accord.services import admin
+    from accord.services import transparency as svc
+
+    store = store_for(settings)
+    _receipts_table(f"Recipients of {org_name}'s objects",
+                    svc.sent(store, admin.principal_for(store, admin.ADMIN_ACCOUNT), org_name), "recipient")
+
+
+@transparency.command("received")
+@click.option("--org", "org_name", required=True, help="The recipient organisation.")
+@node_options
+def transparency_received(settings: Settings, org_name: str) -> None:
+    """What ORG received here, and from which owner."""
+    from accord.services import admin
+    from accord.services import transparency as svc
+
+    store = store_for(settings)
+    _receipts_table(f"What {org_name} received",
+                    svc.received(store, admin.principal_for(store, admin.ADMIN_ACCOUNT), org_name), "owner")
+
+
+commands: list[click.Command] = [retention, object_group, transparency]

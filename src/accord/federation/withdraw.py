@@ -121,11 +121,12 @@ def withdraw(store: Store, rt: Runtime, object_id: str, reason: str) -> tuple[st
 
 def receive(store: Store, rt: Runtime, peer_org: int, raw: Any) -> dict[str, Any]:
     """A notice pushed by a peer node: verify, remove, remember, pass on. Idempotent."""
+    with store.read() as tx:
+        sender = tx.peer_of_org(peer_org)
+    if sender is None or sender.kind is not PeerKind.NODE:
+        raise NotAllowed("only peer nodes send withdrawals")
     notice = Notice.from_json(raw)
     with store.write() as tx:
-        sender = tx.peer_of_org(peer_org)
-        if sender is None or sender.kind is not PeerKind.NODE:
-            raise NotAllowed("only peer nodes send withdrawals")
         if db.find_withdrawal(tx, notice.id) is not None or notice.origin == rt.origin:
             return {"withdrawal": notice.id, "status": "known"}
         registered = tx.node_keys().get(notice.key_id)

@@ -21,7 +21,7 @@ from starlette.routing import Route
 from accord.domain.errors import InvalidInput, NotFound
 from accord.federation import withdraw
 from accord.federation.runtime import runtime_of
-from accord.services import auth
+from accord.services import auth, transparency
 from accord.store.repository import Store
 
 MAX_BODY = 64 * 1024
@@ -52,6 +52,25 @@ async def receive_withdrawal(request: Request) -> Response:
     return _json(await run_in_threadpool(withdraw.receive, store, rt, principal.org_id, raw))
 
 
+def _report(kind: str) -> Any:
+    async def report(request: Request) -> Response:
+        """Transparency of recipients (accord.services.transparency), as JSON."""
+        store: Store = request.app.state.store
+        authorization = request.headers.get("authorization")
+        org = request.query_params.get("org")
+
+        def work() -> dict[str, Any]:
+            principal = auth.authenticate(store, authorization)
+            rows = getattr(transparency, kind)(store, principal, org)
+            return {"receipts": rows, "count": len(rows)}
+
+        return _json(await run_in_threadpool(work))
+
+    return report
+
+
 routes = [
     Route(withdraw.PATH, receive_withdrawal, methods=["POST"]),
+    Route("/accord/transparency/sent", _report("sent"), methods=["GET"]),
+    Route("/accord/transparency/received", _report("received"), methods=["GET"]),
 ]
