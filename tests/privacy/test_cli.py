@@ -73,3 +73,11 @@ def test_transparency_and_object_commands(tmp_path: Path) -> None:
     assert "holds no version" in run(tmp_path, "object", "withdraw",
                                      "indicator--00000000-0000-4000-8000-000000000001", ok=False)
     assert run(tmp_path, "object", "withdrawals") == []
+
+
+def test_lookup_query_says_when_the_node_cannot_be_reached(tmp_path: Path) -> None:
+    from tests.e2e.nodeproc import free_port
+
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    assert "cannot reach" in run(tmp_path, "lookup", "query", "198.51.100.7", "--url", url, "--api-key", "acc_x",
+                                 ok=False)

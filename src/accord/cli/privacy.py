@@ -259,4 +259,35 @@ def transparency_received(settings: Settings, org_name: str) -> None:
                     svc.received(store, admin.principal_for(store, admin.ADMIN_ACCOUNT), org_name), "owner")
 
 
-commands: list[click.Command] = [retention, object_group, transparency]
+@click.group()
+def lookup() -> None:
+    """Ask a node "has anyone seen X?" without telling it X (an oblivious PRF, docs/privacy.md)."""
+
+
+@lookup.command("query")
+@click.argument("values", nargs=-1, required=True)
+@click.option("--url", required=True, help="The node's base URL, e.g. https://taxii.example.org")
+@click.option("--api-key", envvar="ACCORD_API_KEY", required=True, help="Your API key at that node.")
+@click.option("--root", default="default", show_default=True)
+@click.option("--collection", "collection_name", default="default", show_default=True)
+@node_options
+def lookup_query(settings: Settings, values: tuple[str, ...], url: str, api_key: str, root: str,
+                 collection_name: str) -> None:
+    """How many organisations per sector hold each VALUE (an address, domain, URL, e-mail or hash)."""
+    import httpx
+
+    from accord.federation.lookup import LookupClient
+
+    try:
+        answers = LookupClient(url, api_key, root, collection_name).query(list(values))
+    except httpx.HTTPStatusError as exc:
+        raise click.ClickException(f"{url} answered {exc.response.status_code}: {exc.response.text[:300]}") from None
+    except httpx.HTTPError as exc:
+        raise click.ClickException(f"cannot reach {url}: {exc}") from None
+    rows = [(v, ", ".join(f"{s}: {n}" for s, n in sorted(a.items())) or "no one")
+            for v, a in zip(values, answers, strict=True)]
+    out().table("Seen by", ["value", "organisations per sector"], rows,
+                [{"value": v, "sectors": a} for v, a in zip(values, answers, strict=True)])
+
+
+commands: list[click.Command] = [retention, object_group, transparency, lookup]

@@ -28,6 +28,8 @@ from accord.store import privacy as db
 from accord.store.repository import Store, Tx
 
 PREFIX = "pseudonym:"
+LOOKUP_SCOPE = "lookup"  # the secret the sighting lookup's epoch keys derive from (services.lookup)
+OWN_SCOPES = (KEY_NODE, LOOKUP_SCOPE)  # keys the node makes itself on first use
 _CONTEXT = b"accord-pseudonym-v1\x00"
 
 
@@ -63,13 +65,13 @@ def _open(store: Store, sealed: str) -> bytes:
 
 
 def key_for(store: Store, scope: str) -> bytes:
-    """The key of ``scope``; the node's own is created on first use, a group's must be created or
+    """The key of ``scope``; the node's own ones are created on first use, a group's must be created or
     imported first (:func:`create_group_key`, :func:`import_group_key`)."""
     with store.read() as tx:
         found = db.get_key(tx, scope)
     if found is not None:
         return _open(store, found[0])
-    if scope != KEY_NODE:
+    if scope not in OWN_SCOPES:
         raise InvalidInput(f"no pseudonymisation key for {scope}: create one with `accord collection privacy "
                            f"key create --group {scope.removeprefix('group:')}` or import the group's")
     key = os.urandom(32)

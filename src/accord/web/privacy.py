@@ -21,8 +21,9 @@ from starlette.routing import Route
 from accord.domain.errors import InvalidInput, NotFound
 from accord.federation import withdraw
 from accord.federation.runtime import runtime_of
-from accord.services import auth, transparency
+from accord.services import auth, lookup, transparency
 from accord.store.repository import Store
+from accord.web.errors import taxii_error
 
 MAX_BODY = 64 * 1024
 
@@ -69,8 +70,41 @@ def _report(kind: str) -> Any:
     return report
 
 
+def _lookup_context(request: Request) -> tuple[Store, str | None, str, str]:
+    return (request.app.state.store, request.headers.get("authorization"), request.path_params["root"],
+            request.path_params["cid"])
+
+
+async def lookup_table(request: Request) -> Response:
+    """Step 0 of the sighting lookup: this epoch's PRF values per sector (accord.services.lookup)."""
+    store, authorization, root_name, cid = _lookup_context(request)
+
+    def work() -> dict[str, Any]:
+        with store.read() as tx:
+            principal = auth.authenticate_in(tx, authorization)
+            root = tx.get_api_root(root_name)
+        return lookup.table(store, principal, root, cid)
+
+    return _json(await run_in_threadpool(work))
+
+
+async def lookup_evaluate(request: Request) -> Response:
+    """Step 2 of the sighting lookup: the PRF on blinded points, within the account's budget."""
+    store, authorization, root_name, cid = _lookup_context(request)
+    with store.read() as tx:
+        principal = auth.authenticate_in(tx, authorization)
+        root = tx.get_api_root(root_name)
+    body = await _json_body(request)
+    try:
+        return _json(await run_in_threadpool(lookup.evaluate, store, principal, root, cid, body))
+    except lookup.OverBudget as exc:
+        return taxii_error(429, "Too Many Requests", exc.message, {"Retry-After": str(exc.retry_after)})
+
+
 routes = [
     Route(withdraw.PATH, receive_withdrawal, methods=["POST"]),
     Route("/accord/transparency/sent", _report("sent"), methods=["GET"]),
     Route("/accord/transparency/received", _report("received"), methods=["GET"]),
+    Route("/accord/lookup/{root}/{cid}/table", lookup_table, methods=["GET"]),
+    Route("/accord/lookup/{root}/{cid}/evaluate", lookup_evaluate, methods=["POST"]),
 ]
