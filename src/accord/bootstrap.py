@@ -37,11 +37,15 @@ def open_store(settings: Settings, migrate: bool = True) -> Store:
 def build_app(settings: Settings, http: HttpSettings | None = None) -> Starlette:
     from accord.coordination.scheduler import run_sweeps
     from accord.federation.service import enable as enable_federation
+    from accord.federation.withdraw import run_deliveries
+    from accord.services.retention import run_purges
     from accord.web.app import create_app
 
     app = create_app(open_store(settings, migrate=False), http)
     enable_federation(app, settings.data_dir)
     _also_run(app, run_sweeps)
+    _also_run(app, run_purges)
+    _also_run(app, run_deliveries)
     _checkpoint_beside_writers(app)
     _collect_less(app)
     return app

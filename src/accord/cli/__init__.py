@@ -25,6 +25,7 @@ _COMMAND_MODULES = (
     "accord.cli.anomaly",
     "accord.cli.coordination",
     "accord.cli.federation",
+    "accord.cli.privacy",
 )
 _DEFAULT_COMMAND = "serve"
 

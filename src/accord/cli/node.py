@@ -90,7 +90,7 @@ def serve(settings: Settings, host: str, port: int, workers: int, log_level: str
     """Serve the node's TAXII 2.1 API (the default command)."""
     import uvicorn
 
-    from accord.services import admin
+    from accord.services import admin, privacy, retention
 
     if (tls_cert is None) != (tls_key is None):
         raise click.UsageError("--tls-cert and --tls-key go together")
@@ -99,7 +99,10 @@ def serve(settings: Settings, host: str, port: int, workers: int, log_level: str
         http = HttpSettings((public_url or bound).rstrip("/"), body_limit, rate_limit, rate_burst)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--public-url") from None
-    result = admin.init_node(store_for(settings))
+    store = store_for(settings)
+    result = admin.init_node(store)
+    retention.check_config(store)  # bad rules stop the start: nothing is purged by mistake
+    privacy.check_policies(store)
     o = out()
     backend = "PostgreSQL" if settings.database_url else "SQLite"
     url = f"{http.public_url}/taxii2/"

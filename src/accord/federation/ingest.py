@@ -32,11 +32,13 @@ from accord.federation.signing import PublicKeys, Signature, Verifier, read_exte
 from accord.stix.timestamps import key_to_display
 from accord.stix.validate import CheckedObject
 from accord.store.objects import AddOutcome, NewVersion
+from accord.store.privacy import withdrawn
 from accord.store.repository import Store, Tx
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
 
+WITHDRAWN = "refused: withdrawn by its origin (nothing stored)"
 PARALLEL_FROM = 256  # format-1 signatures in one envelope from which verification uses every core
 _verifier = Verifier()  # this process's memory of checked batch roots (bounded)
 
@@ -82,6 +84,9 @@ def prepare(store: Store, principal: Principal, checked: Sequence[CheckedObject]
         keys = tx.node_keys() if signed else {}
         node_orgs = {p.node_id: p.org_id for p in tx.list_peers() if p.node_id} if signed else {}
         held = tx.bodies_of(single) if single and peer is not None and peer.kind is PeerKind.NODE else {}
+        # what its origin withdrew is never taken again, by any route (accord.federation.withdraw)
+        gone = withdrawn(tx, [(c.id, f[0].origin) for c, f in zip(checked, found_all, strict=True)
+                              if isinstance(f, tuple)]) if signed else frozenset()
     from_node = peer is not None and peer.kind is PeerKind.NODE
     via = None if peer is None else peer.id
     originated_here = Admit(principal.org_id, None, None, 0, via)  # one for all: it is immutable
@@ -103,7 +108,9 @@ def prepare(store: Store, principal: Principal, checked: Sequence[CheckedObject]
         sig, hops, covered = found
         registered = keys.get(sig.key_id)
         stored = held.get((c.id, c.version_key))
-        if registered is None or registered[0] != sig.origin:
+        if (c.id, sig.origin) in gone:
+            decisions.append(WITHDRAWN)
+        elif registered is None or registered[0] != sig.origin:
             decisions.append(f"refused: unknown signer {sig.origin} key {sig.key_id}")
         elif stored is not None and orjson.loads(stored) == without_signature(c.obj):
             # a copy by another route of a version held already: nothing would change, so the
@@ -185,6 +192,8 @@ def store_versions(tx: Tx, plan: Plan | None, principal: Principal, collection_i
         if isinstance(decision, str):
             refused[i] = decision
             outcomes[i] = (AddOutcome.REFUSED, None)
+            if decision == WITHDRAWN:  # not kept even in quarantine: its origin took it back
+                continue
             tx.add_quarantine(plan.peer_id, checked[i].id, checked[i].version_key, decision,
                               orjson.dumps(checked[i].obj))
         elif not decision.ours:

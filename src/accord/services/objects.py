@@ -22,7 +22,7 @@ from accord.domain.model import ApiRoot, Collection, Principal
 from accord.domain.sharing import CollectionAccess, effective_tlp, may_access_collection, may_read
 from accord.domain.tlp import Tlp, tlp_of
 from accord.federation import ingest
-from accord.services import markings
+from accord.services import markings, privacy
 from accord.stix.ids import is_deterministic
 from accord.stix.timestamps import key_to_display, micros_to_timestamp, now_micros
 from accord.stix.validate import CheckedObject, check_object
@@ -335,8 +335,13 @@ def add_objects(store: Store, principal: Principal, root: ApiRoot, key: str,
     """
     request_ts = now_micros()
     checked: list[tuple[int, CheckedObject]] = []
-    failures: list[dict[str, str]] = []
-    for position, obj in enumerate(envelope_objects):
+    # minimised before anything is validated, stored or forwarded (issue 17, docs/privacy.md)
+    minimised = privacy.minimise_request(store, root.id, key, envelope_objects)
+    failures = [_failure(object_id, _version_of(envelope_objects[n]), f"object {n}: {why}")
+                for n, object_id, why in minimised.dropped]
+    for position, obj in enumerate(minimised.objects):
+        if obj is None:
+            continue
         try:
             checked.append((position, check_object(obj)))
         except InvalidObject as exc:
@@ -383,7 +388,8 @@ def add_objects(store: Store, principal: Principal, root: ApiRoot, key: str,
             _last_prune[0] = request_ts
         tx.audit(principal.account_id, principal.org_id, "taxii.add_objects", {
             "collection": collection.uuid, "status": status_id, "added": added, "replaced": replaced,
-            "unchanged": sum(1 for o, _ in outcomes if o is AddOutcome.UNCHANGED), "failed": len(failures)})
+            "unchanged": sum(1 for o, _ in outcomes if o is AddOutcome.UNCHANGED), "failed": len(failures),
+            **({"privacy": dict(minimised.counts)} if minimised.counts else {})})
     return status
 
 

@@ -228,3 +228,56 @@ sightings_seen = Table(
     Column("org_identity", String(100), primary_key=True),
     Column("date_added", BigInteger, nullable=False),
 )
+
+# --- privacy (issue 17; migration 0008) ---------------------------------------------------------
+
+privacy_policies = Table(
+    "privacy_policies", metadata,
+    Column("collection_id", Integer, primary_key=True, autoincrement=False),
+    Column("policy", Text, nullable=False),  # JSON, accord.domain.privacy.Policy.to_json
+    Column("updated", BigInteger, nullable=False),
+)
+
+# HMAC keys of pseudonymisation, sealed like peer credentials (accord.store.secrets): "node" or
+# "group:NAME". The fingerprint (a hash of the key) names the key in pseudonyms; it reveals nothing.
+pseudonym_keys = Table(
+    "pseudonym_keys", metadata,
+    Column("scope", String(120), primary_key=True),
+    Column("sealed", Text, nullable=False),
+    Column("fingerprint", String(16), nullable=False),
+    Column("created", BigInteger, nullable=False),
+)
+
+retention_rules = Table(
+    "retention_rules", metadata,
+    Column("collection_id", Integer, primary_key=True, autoincrement=False),  # 0: every collection
+    Column("type", String(250), primary_key=True),
+    Column("basis", String(20), nullable=False),  # accord.domain.retention.Basis
+    Column("days", Integer, nullable=False),
+    Column("updated", BigInteger, nullable=False),
+)
+
+# Signed withdrawals, made here or received: an object withdrawn by its origin is never taken again.
+withdrawals = Table(
+    "withdrawals", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("object_id", String(300), nullable=False),
+    Column("origin", String(100), nullable=False),
+    Column("at", String(40), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("key_id", String(32), nullable=False),
+    Column("ed25519", LargeBinary, nullable=False),
+    Column("ml_dsa_65", LargeBinary, nullable=False),
+    Column("received", BigInteger, nullable=False),
+    Column("via_peer", Integer, nullable=True),
+    Index("withdrawals_object", "object_id", "origin"),
+)
+
+withdrawal_outbox = Table(
+    "withdrawal_outbox", metadata,
+    Column("withdrawal_id", String(64), primary_key=True),
+    Column("peer_id", Integer, primary_key=True, autoincrement=False),
+    Column("delivered", BigInteger, nullable=True),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text, nullable=True),
+)

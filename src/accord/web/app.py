@@ -13,7 +13,7 @@ from accord import __version__
 from accord.config import HttpSettings
 from accord.domain.errors import AccordError
 from accord.store.repository import Store
-from accord.web import coordination, events, exports, federation, openapi, taxii
+from accord.web import coordination, events, exports, federation, openapi, privacy, taxii
 from accord.web.errors import accord_error, http_exception, unexpected_error
 from accord.web.middleware import guard
 
@@ -34,7 +34,7 @@ class _Guarded(Starlette):
 def create_app(store: Store, http: HttpSettings | None = None) -> Starlette:
     app = _Guarded(
         routes=[Route("/", home, methods=["GET"]), *taxii.routes, *exports.routes, *federation.routes,
-                *events.routes, *coordination.routes,
+                *events.routes, *coordination.routes, *privacy.routes,
                 Route("/openapi.json", openapi.document, methods=["GET"])],
         exception_handlers={AccordError: accord_error, HTTPException: http_exception, Exception: unexpected_error},
     )
