@@ -19,7 +19,7 @@ from accord.domain.sharing import Role
 from accord.domain.tlp import TLP2_MARKING_IDS, Tlp
 from accord.federation import peers as fed
 from accord.federation.model import WarningFilter
-from accord.services import admin
+from accord.services import admin, transparency
 from tests.federation.cluster import Node, link, wait_until
 from tests.stixgen import indicator
 
@@ -152,5 +152,9 @@ def test_what_warnings_tell_is_on_the_egress_record_except_clear(
         assert recorded() == {"webhook soc-b-all (soc-b)": {green["id"]}, "stream (soc-b)": {green["id"]}}
         with b.store.read() as tx:
             assert [e.action for e in tx.egress("stream (soc-b)", green["id"])] == ["early_warning.stream"]
+        told = {(r.recipient, r.via, r.object_id, r.content) for r in transparency.receipts(b.store)
+                if r.action.startswith("early_warning.")}
+        assert told == {("soc-b", "webhook soc-b-all (soc-b)", green["id"], False),
+                        ("soc-b", "stream (soc-b)", green["id"], False)}
     finally:
         stream.close()

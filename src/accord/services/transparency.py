@@ -3,7 +3,8 @@ what an organisation received, from whom.
 
 Built from the audit log, which records every read that returned something not TLP:CLEAR (TAXII
 reads and sensor exports, ``accord.services.objects._audit_read``) and everything that left for a
-peer node (push and signed pull, ``accord.federation.outbound.record_egress``). TLP:CLEAR is not
+peer node (push and signed pull, ``accord.federation.outbound.record_egress``) or was named in an
+early warning (webhook, stream: ``accord.federation.early_warning``). TLP:CLEAR is not
 recorded there, by design: it may go to anyone, so no report can list its recipients.
 
 "Under which agreement": for a peer node, the sharing agreement it has now (levels and sharing
@@ -23,13 +24,15 @@ from accord.domain.errors import NotAllowed
 from accord.domain.model import Principal
 from accord.domain.sharing import Role
 from accord.stix.timestamps import key_to_display, micros_to_timestamp
-from accord.store.audit import EGRESS_ACTIONS
+from accord.store.audit import EGRESS_ACTIONS, WARNING_STREAM, WARNING_WEBHOOK
 from accord.store.repository import Store, Tx
 from accord.store.tables import objects
 
 READ_ACTIONS = ("taxii.get_objects", "taxii.get_object", "taxii.get_manifest", "taxii.get_versions",
                 "export.indicators")
-_BODIES = {"taxii.get_manifest": False, "taxii.get_versions": False}  # these return metadata only
+WARNING_ACTIONS = (WARNING_WEBHOOK, WARNING_STREAM)
+# these return metadata only
+_BODIES = {"taxii.get_manifest": False, "taxii.get_versions": False, WARNING_WEBHOOK: False, WARNING_STREAM: False}
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +45,7 @@ class Receipt:
     object_id: str
     version: str
     action: str
-    via: str  # "peer NAME" or "collection ALIAS"
+    via: str  # "peer NAME", "collection ALIAS", "webhook NAME (ORG)" or "stream (ORG)"
     agreement: str
     content: bool  # the object itself, not only its id and version (manifest, versions)
 
@@ -66,7 +69,12 @@ def receipts(store: Store) -> list[Receipt]:
         grants = {(c.id, g.org): g for c in collections.values() for g in tx.grants_of(c.id)}
         out: list[Receipt] = []
         for record, _ in tx.audit_records():
-            if record.action in EGRESS_ACTIONS:
+            if record.action in WARNING_ACTIONS:
+                # an early warning names the object (id, type, name), not its body
+                recipient = orgs.get(record.org_id or -1, "?")
+                via = str(record.details.get("to", "early warning"))
+                agreement = "read access to the collection (early-warning subscription)"
+            elif record.action in EGRESS_ACTIONS:
                 peer = peers.get(record.details.get("peer", ""))
                 recipient = orgs.get(record.org_id or -1, record.details.get("peer", "?"))
                 via = f"peer {record.details.get('peer')}"
