@@ -339,8 +339,9 @@ def add_objects(store: Store, principal: Principal, root: ApiRoot, key: str,
     minimised = privacy.minimise_request(store, root.id, key, envelope_objects)
     failures = [_failure(object_id, _version_of(envelope_objects[n]), f"object {n}: {why}")
                 for n, object_id, why in minimised.dropped]
+    dropped_at = {n for n, _, _ in minimised.dropped}
     for position, obj in enumerate(minimised.objects):
-        if obj is None:
+        if position in dropped_at:  # an object sent as null is still checked (and refused) below
             continue
         try:
             checked.append((position, check_object(obj)))
