@@ -8,16 +8,13 @@ object a sweep writes has a stable id, so a second writer changes nothing.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 
-from starlette.concurrency import run_in_threadpool
-
 from accord.coordination import sweep
 from accord.coordination.workspace import Workspace
-from accord.domain.errors import AccordError
 from accord.services import admin
+from accord.services.periodic import run_periodically
 from accord.stix.timestamps import now_micros
 from accord.store.repository import Store
 
@@ -31,11 +28,4 @@ def sweep_once(store: Store, now: int) -> sweep.SweepResult:
 
 async def run_sweeps(store: Store, every: float = SWEEP_SECONDS, clock: Callable[[], int] = now_micros) -> None:
     """Sweep, then wait; a failed sweep is logged and the next one runs on time."""
-    while True:
-        try:
-            await run_in_threadpool(sweep_once, store, clock())
-        except AccordError as exc:
-            log.warning("coordination sweep failed: %s", exc.message)
-        except Exception:
-            log.exception("coordination sweep failed")
-        await asyncio.sleep(every)
+    await run_periodically("coordination sweep", sweep_once, store, every, clock, log)

@@ -10,14 +10,13 @@ collection and type. ``accord serve`` runs it every :data:`PURGE_SECONDS` (:func
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import orjson
 
-from accord.domain.errors import AccordError, InvalidInput
+from accord.domain.errors import InvalidInput
 from accord.domain.retention import (
     EVERY_COLLECTION,
     Basis,
@@ -160,13 +159,6 @@ def purge(store: Store, now: int | None = None) -> dict[str, dict[str, int]]:
 
 async def run_purges(store: Store, every: float = PURGE_SECONDS, clock: Callable[[], int] = now_micros) -> None:
     """Purge, then wait, for the server's lifespan; a failed purge is logged and retried on time."""
-    from starlette.concurrency import run_in_threadpool
+    from accord.services.periodic import run_periodically
 
-    while True:
-        try:
-            await run_in_threadpool(purge, store, clock())
-        except AccordError as exc:
-            log.warning("retention purge failed: %s", exc.message)
-        except Exception:
-            log.exception("retention purge failed")
-        await asyncio.sleep(every)
+    await run_periodically("retention purge", purge, store, every, clock, log)
