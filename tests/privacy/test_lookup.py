@@ -17,9 +17,10 @@ from accord.domain.sharing import Role
 from accord.domain.tlp import TLP2_MARKING_IDS, Tlp
 from accord.federation.lookup import LookupClient
 from accord.services import admin, lookup
+from accord.store.repository import Store
 from accord.web.app import create_app
 from tests.conftest import Node
-from tests.privacy.helpers import address, post, with_secrets
+from tests.privacy.helpers import address, post, root_of, with_secrets
 
 HIT, ONCE, RED, NONE = "198.51.100.7", "evil.example", "203.0.113.5", "nothing.example"
 
@@ -92,7 +93,6 @@ def test_the_owner_counts_nothing_of_its_own_and_red_stays_hidden(node: Node, ke
 
 def test_budget_and_bad_points(node: Node, keys: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(lookup, "BUDGET", 3)
-    monkeypatch.setattr(lookup, "_spent", {})
     with TestClient(create_app(node.store)) as tc:
         auth = {"Authorization": f"Bearer {keys['energy-3']}"}
         epoch = tc.get("/accord/lookup/default/default/table", headers=auth).json()["epoch"]
@@ -114,6 +114,51 @@ def test_budget_and_bad_points(node: Node, keys: dict[str, str], monkeypatch: py
     with node.store.read() as tx:
         charged = [r.details for r, _ in tx.audit_records() if r.action == "lookup.evaluate"]
     assert [d["points"] for d in charged] == [3]
+
+
+def test_the_budget_is_one_per_organisation_across_accounts_and_workers(
+        node: Node, keys: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two stores on one database stand for two API workers (or two processes): the window is in the
+    database, so a second account of the same organisation, on the other worker, finds it spent;
+    another organisation does not; the hour slides."""
+    monkeypatch.setattr(lookup, "BUDGET", 5)
+    store_a = node.store
+    store_b = Store.open(store_a.engine.url.render_as_string(hide_password=False))
+    store_b.secrets = store_a.secrets
+    try:
+        admin.add_account(store_a, "energy-co-second", "energy-co", Role.READER)
+        second = admin.principal_for(store_a, "energy-co-second")
+        first = admin.principal_for(store_a, "energy-co-analyst")
+        other_org = admin.principal_for(store_a, "energy-2-analyst")
+        assert second.org_id == first.org_id != other_org.org_id
+        root = root_of(store_a)
+        t0 = 1_800_000_000_000_000 + 3600 * 1_000_000  # an hour into an epoch (a UTC day)
+        epoch = lookup.epoch_of(t0)
+
+        def ask(store: Store, who: Any, n: int, at: int) -> dict[str, Any]:
+            point = base64.b64encode(oprf.blind(f"guess-{at}-{n}").point).decode()
+            return lookup.evaluate(store, who, root, "default", {"epoch": epoch, "points": [point] * n}, now=at)
+
+        assert len(ask(store_a, first, 3, t0)["evaluated"]) == 3
+        assert len(ask(store_b, second, 2, t0 + 1_000_000)["evaluated"]) == 2
+        with pytest.raises(lookup.OverBudget) as over:
+            ask(store_b, second, 1, t0 + 2_000_000)
+        assert over.value.retry_after == 3600 - 2  # the first charge leaves the window then
+        with pytest.raises(lookup.OverBudget):
+            ask(store_a, first, 1, t0 + 3_000_000)
+        assert len(ask(store_b, other_org, 5, t0 + 3_000_000)["evaluated"]) == 5
+        # An hour after the first charge its 3 points are free again, the other 2 are not.
+        assert len(ask(store_a, second, 3, t0 + 3600 * 1_000_000)["evaluated"]) == 3
+        with pytest.raises(lookup.OverBudget):
+            ask(store_b, first, 1, t0 + 3600 * 1_000_000 + 1)
+    finally:
+        store_b.close()
+    with store_a.read() as tx:
+        actions = [(r.action, r.details["points"]) for r, _ in tx.audit_records()
+                   if r.action.startswith("lookup.")]
+    assert actions == [("lookup.evaluate", 3), ("lookup.evaluate", 2), ("lookup.refused", 1),
+                       ("lookup.refused", 1), ("lookup.evaluate", 5), ("lookup.evaluate", 3),
+                       ("lookup.refused", 1)]
 
 
 def test_the_prf_agrees_between_querier_and_holder() -> None:

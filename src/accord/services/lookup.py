@@ -8,8 +8,10 @@ argument and limits in docs/privacy.md).
   value -> how many organisations of that sector hold it. Sectors with fewer than
   :data:`MIN_ORGS` organisations on the node are folded into "other", so a count never names one
   organisation.
-* :func:`evaluate`: the PRF on blinded points, at most :data:`BUDGET` points an hour per account
-  (each point tests one guess; the budget is what stops enumeration), every call audited.
+* :func:`evaluate`: the PRF on blinded points, at most :data:`BUDGET` points an hour per organisation
+  (each point tests one guess; the budget is what stops enumeration), charged in the same write
+  transaction as its audit record, so every API worker and process shares one window; every call
+  audited, refusals too.
 
 The epoch key is HMAC-SHA256(secret, collection uuid, epoch) with the secret sealed at rest like
 other keys (``accord.services.privacy``); a new epoch makes old tables and answers useless.
@@ -23,8 +25,7 @@ import hashlib
 import hmac
 import ipaddress
 import threading
-import time
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from typing import Any
 
 import orjson
@@ -37,10 +38,12 @@ from accord.domain.sharing import may_read
 from accord.services import privacy
 from accord.services.objects import resolve_collection
 from accord.stix.timestamps import now_micros
+from accord.store import privacy as privacy_rows
 from accord.store.objects import ObjectFilter
 from accord.store.repository import Store, Tx
 
-BUDGET = 1000  # points evaluated per account per hour
+BUDGET = 1000  # points evaluated per organisation per sliding hour, across every worker
+WINDOW_MICROS = 3600 * 1_000_000
 MAX_POINTS = 64  # points per request
 MIN_ORGS = 3  # organisations a sector needs on the node to be named in an answer
 EPOCH_MICROS = 24 * 3600 * 1_000_000
@@ -158,23 +161,6 @@ def table(store: Store, principal: Principal, root: ApiRoot, key: str, now: int 
     return result
 
 
-_spent: dict[int, deque[tuple[float, int]]] = {}
-
-
-def _charge(account_id: int, points: int, budget: int) -> None:
-    """A sliding hour per account, in this process (each API worker keeps its own)."""
-    now = time.monotonic()
-    with _lock:
-        spent = _spent.setdefault(account_id, deque())
-        while spent and now - spent[0][0] > 3600:
-            spent.popleft()
-        used = sum(n for _, n in spent)
-        if used + points > budget:
-            retry = int(3600 - (now - spent[0][0])) + 1 if spent else 3600
-            raise OverBudget(f"lookup budget spent: {budget} points an hour per account ({used} used)", retry)
-        spent.append((now, points))
-
-
 def _point(text: Any) -> bytes:
     try:
         raw = base64.b64decode(text, validate=True) if isinstance(text, str) else b""
@@ -200,13 +186,23 @@ def evaluate(store: Store, principal: Principal, root: ApiRoot, key: str, body: 
         collection, access = resolve_collection(tx, principal, root, key)
     if not access.can_read:
         raise NotAllowed(f"your organisation may not read collection {key!r}")
-    _charge(principal.account_id, len(points), BUDGET)
     ek = _epoch_key(store, collection.uuid, epoch)
     try:
         evaluated = [base64.b64encode(oprf_evaluate(ek, p)).decode() for p in points]
     except ValueError:
         raise InvalidInput("a point of small order is not a blinded item") from None
+    at = now_micros() if now is None else now
     with store.write(audit_only=True) as tx:
-        tx.audit(principal.account_id, principal.org_id, "lookup.evaluate",
-                 {"collection": collection.uuid, "epoch": epoch, "points": len(points)})
+        used, frees = privacy_rows.charge_lookup(tx, principal.org_id, len(points), BUDGET, WINDOW_MICROS, at)
+        if used + len(points) > BUDGET:
+            tx.audit(principal.account_id, principal.org_id, "lookup.refused",
+                     {"collection": collection.uuid, "epoch": epoch, "points": len(points), "used": used})
+            refused = True
+        else:
+            tx.audit(principal.account_id, principal.org_id, "lookup.evaluate",
+                     {"collection": collection.uuid, "epoch": epoch, "points": len(points)})
+            refused = False
+    if refused:
+        retry = max(1, -(-((frees or at + WINDOW_MICROS) - at) // 1_000_000))
+        raise OverBudget(f"lookup budget spent: {BUDGET} points an hour per organisation ({used} used)", retry)
     return {"epoch": epoch, "evaluated": evaluated}

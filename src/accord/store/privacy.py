@@ -15,6 +15,7 @@ from sqlalchemy import and_, delete, func, or_, select, update
 
 from accord.stix.timestamps import now_micros
 from accord.store.tables import (
+    lookup_spend,
     objects,
     privacy_policies,
     provenance,
@@ -213,3 +214,21 @@ def mark_delivery(tx: Tx, withdrawal_id: str, peer_id: int, error: str | None) -
 
 def count_withdrawals(tx: Tx) -> int:
     return int(tx.conn.execute(select(func.count()).select_from(withdrawals)).scalar_one())
+
+
+# --- the sighting lookup's budget ------------------------------------------------------------------
+
+def charge_lookup(tx: Tx, org_id: int, points: int, budget: int, window: int, now: int) -> tuple[int, int | None]:
+    """Charge ``points`` to ``org_id`` in the sliding ``window`` (microseconds) ending at ``now``,
+    unless that would pass ``budget``. Returns (points used before this charge, the microsecond at
+    which the oldest charge in the window leaves it, or None when nothing is spent) and charges only
+    when the budget allows; the caller's write transaction holds the write lock, so two workers
+    never both see room for the same points."""
+    tx.conn.execute(delete(lookup_spend).where(and_(lookup_spend.c.org_id == org_id,
+                                                    lookup_spend.c.at <= now - window)))
+    used, oldest = tx.conn.execute(select(func.coalesce(func.sum(lookup_spend.c.points), 0),
+                                          func.min(lookup_spend.c.at))
+                                   .where(lookup_spend.c.org_id == org_id)).one()
+    if int(used) + points <= budget:
+        tx.conn.execute(lookup_spend.insert().values(org_id=org_id, at=now, points=points))
+    return int(used), None if oldest is None else int(oldest) + window

@@ -281,3 +281,14 @@ withdrawal_outbox = Table(
     Column("attempts", Integer, nullable=False),
     Column("last_error", Text, nullable=True),
 )
+
+# The sighting lookup's budget (migration 0009): points evaluated per organisation, kept for an
+# hour so that every API worker and process charges the same sliding window (services/lookup.py).
+lookup_spend = Table(
+    "lookup_spend", metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("org_id", Integer, nullable=False),
+    Column("at", BigInteger, nullable=False),  # microseconds since the epoch
+    Column("points", Integer, nullable=False),
+    Index("lookup_spend_org_at", "org_id", "at"),
+)
