@@ -21,6 +21,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from tests.privacy.helpers import account, address, email, observed, sighting
+from tests.stixgen import indicator
+
 from accord.domain.model import OrgKind
 from accord.domain.privacy import CATEGORIES
 from accord.domain.sharing import Role
@@ -29,8 +32,6 @@ from accord.services import objects as svc
 from accord.store.migrate import upgrade
 from accord.store.repository import Store
 from accord.store.secrets import SecretBox
-from tests.privacy.helpers import account, address, email, observed, sighting
-from tests.stixgen import indicator
 
 POLICIES: dict[str, str | None] = {"no policy": None, "pseudonymise all": "pseudonymise", "drop all": "drop"}
 
