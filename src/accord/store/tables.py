@@ -12,6 +12,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -280,4 +281,16 @@ withdrawal_outbox = Table(
     Column("delivered", BigInteger, nullable=True),
     Column("attempts", Integer, nullable=False),
     Column("last_error", Text, nullable=True),
+)
+
+# --- decay of indicators (issue 16; migration 0011) ---------------------------------------------
+
+decay_models = Table(
+    "decay_models", metadata,
+    Column("collection_id", Integer, primary_key=True, autoincrement=False),
+    Column("lifetime", BigInteger, nullable=False),  # seconds
+    Column("speed", Float, nullable=False),
+    Column("threshold", Float, nullable=False),
+    Column("base", SmallInteger, nullable=False),
+    Column("updated", BigInteger, nullable=False),
 )
