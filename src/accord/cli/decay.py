@@ -17,7 +17,8 @@ def decay() -> None:
 @decay.command("set")
 @click.argument("collection_name")
 @click.option("--lifetime", required=True, metavar="30d|12h|4w", help="Time after which the score is 0.")
-@click.option("--speed", type=float, required=True, help="Decay speed (MISP's decay_speed): above 1 holds longer.")
+@click.option("--speed", type=float, required=True,
+              help="Decay speed (MISP's decay_speed): 1 linear, above 1 falls fast at first.")
 @click.option("--threshold", type=float, required=True, help="Indicators scoring under this (0-100) are decayed.")
 @click.option("--base", type=click.IntRange(0, 100), default=50, show_default=True,
               help="Base score of indicators that carry no score or confidence.")

@@ -7,9 +7,10 @@ model): an indicator starts at a *base score* and loses it along
 
 where ``t`` is the time since the indicator was last *confirmed*: its ``valid_from`` (or ``created``),
 or the latest sighting of it (STIX 2.1 section 5.7, ``sighting_of_ref``), whichever is later, so a
-sighting restarts the clock. A ``speed`` above 1 keeps the score high longer and then drops it
-quickly; below 1 it drops early. Below ``threshold`` an indicator is *decayed*: it leaves the sensor
-exports and the indicator set of ``accord match``, as one past its ``valid_until`` does.
+sighting restarts the clock. A ``speed`` of 1 is a straight line; above 1 the score falls fast at
+first and slowly later; below 1 it holds near the base and falls late. Below ``threshold`` an
+indicator is *decayed*: it leaves the sensor exports and the indicator set of ``accord match``, as
+one past its ``valid_until`` does.
 
 The base score is what the producer said of the indicator, on STIX's 0-100 scale: OpenCTI's score
 (``x_opencti_score``, or ``score`` in its property extension), else the STIX ``confidence``
