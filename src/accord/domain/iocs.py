@@ -49,7 +49,9 @@ TYPE_NAMES: dict[str, IocKind | None] = {
 
 _ADDRESS_KINDS = frozenset({IocKind.IPV4, IocKind.IPV6, IocKind.IPV4_CIDR, IocKind.IPV6_CIDR})
 _HASHES = {32: IocKind.MD5, 40: IocKind.SHA1, 64: IocKind.SHA256, 128: IocKind.SHA512}
-_HASH_PATH = {IocKind.MD5: "MD5", IocKind.SHA1: "'SHA-1'", IocKind.SHA256: "'SHA-256'",
+# quoted keys, all of them: section 9 allows ``hashes.MD5`` and ``hashes.'MD5'`` alike, and the node's fast
+# pattern check (accord.stix.patterns) takes the quoted form without the ANTLR parser
+_HASH_PATH = {IocKind.MD5: "'MD5'", IocKind.SHA1: "'SHA-1'", IocKind.SHA256: "'SHA-256'",
               IocKind.SHA512: "'SHA-512'"}
 _HEX = re.compile(r"[0-9a-fA-F]+\Z")
 _LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)\Z")
