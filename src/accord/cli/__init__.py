@@ -26,6 +26,7 @@ _COMMAND_MODULES = (
     "accord.cli.coordination",
     "accord.cli.federation",
     "accord.cli.privacy",
+    "accord.cli.decay",
 )
 _DEFAULT_COMMAND = "serve"
 

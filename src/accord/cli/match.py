@@ -29,10 +29,15 @@ def collect_indicators(
     credentials: tuple[str | None, str | None],
     cache_dir: Path,
     local: tuple[str | None, str],
+    decay: str | None = None,
 ) -> tuple[list[Mapping[str, Any]], TaxiiClient | None]:
-    """The indicators of every source given (bundle files, a TAXII server, the local node), read in full."""
+    """The indicators of every source given (bundle files, a TAXII server, the local node), read in full.
+
+    ``decay`` (``LIFETIME,SPEED,THRESHOLD``) leaves out decayed indicators of the bundles and the TAXII
+    server; the local node applies its collections' own models (``accord decay``)."""
     from accord.cli.common import open_node
     from accord.config import Settings
+    from accord.domain.decay import decay_model
     from accord.domain.errors import AccordError
     from accord.sensor import feeds
     from accord.sensor.taxii import TaxiiClient
@@ -56,11 +61,22 @@ def collect_indicators(
         user, _, password = (basic or "").partition(":")
         client = TaxiiClient(node, token=token, auth=(user, password) if basic else None)
         feeds_used.append(feeds.TaxiiFeed(client, collection, cache_dir))
+    if decay:
+        try:
+            model = decay_model(decay)
+        except AccordError as exc:
+            raise ConfigError(f"--decay: {exc.message}") from None
+        feeds_used = [f if isinstance(f, LocalIndicators) else feeds.Decayed(f, model) for f in feeds_used]
     if not feeds_used:
         raise ConfigError("no indicators: give --indicators BUNDLE.json, --node URL or --data-dir DIR, "
                           "with --collection ID")
     objects = [obj for feed in feeds_used for obj in feed.objects()]
     return objects, client
+
+
+_DECAY = click.option("--decay", metavar="LIFETIME,SPEED,THRESHOLD",
+                      help="Leave out indicators of --indicators and --node that decayed (e.g. 30d,2,30: "
+                      "docs/lists.md); --data-dir uses the collection's own model.")
 
 
 @click.command("match")
@@ -110,6 +126,7 @@ def collect_indicators(
 )
 @click.option("--warninglist", "enabled", multiple=True, help="Use only these warninglists (ids); repeatable.")
 @click.option("--no-warninglist", "disabled", multiple=True, help="Do not use this warninglist; repeatable.")
+@_DECAY
 @click.option("--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), default="-", show_default=True)
 @click.option("--follow", is_flag=True, help="Keep reading lines appended to the files (like tail -f).")
 @click.option(
@@ -155,16 +172,18 @@ def match_command(**options: Any) -> None:
               help="With --data-dir: the account whose organisation's view of the indicators is exported.")
 @click.option("--to", "target", type=click.Choice(["zeek-intel", "suricata-datasets", "suricata-iprep"]), required=True)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
+@_DECAY
 @click.option("--json", "as_json", is_flag=True, help="List the files written as JSON on standard output.")
 def intel_export_command(bundles: tuple[str, ...], local_dir: str | None, collection: str | None, account: str,
-                         target: str, out_dir: Path, as_json: bool) -> None:
+                         target: str, out_dir: Path, decay: str | None, as_json: bool) -> None:
     """Write indicator files for sensors that match on their own (Zeek intel, Suricata)."""
     import orjson
 
     from accord.sensor import exports
 
     try:
-        objects, _ = collect_indicators(bundles, None, collection, (None, None), out_dir, (local_dir, account))
+        objects, _ = collect_indicators(bundles, None, collection, (None, None), out_dir, (local_dir, account),
+                                        decay)
     except SensorError as exc:
         raise click.ClickException(str(exc)) from None
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -114,6 +114,7 @@ def run(
     warninglist_dir: Path | None,
     enabled: tuple[str, ...],
     disabled: tuple[str, ...],
+    decay: str | None,
     output: str,
     follow: bool,
     idle: float,
@@ -136,7 +137,7 @@ def run(
         if (sightings_collection or sightings_file) and not identity:
             raise ConfigError("sightings need --identity (the sensor organisation's identity--... id)")
         objects, client = collect_indicators(bundles, node, collection, (token, basic_auth), cache_dir,
-                                             (local_dir, account))
+                                             (local_dir, account), decay)
         compiled = compile_indicators(objects)
         matcher = Matcher(compiled.indicators)
         del objects  # with the compiled indicators below, the tables are all a run needs to keep

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import click
 
+from accord.cli import lists
 from accord.cli.common import add_switch_commands, node_options, out, store_for
 from accord.config import (
     ADMIN_ACCOUNT,
@@ -407,14 +409,20 @@ def collection_show(settings: Settings, collection_name: str) -> None:
 @click.command()
 @click.argument("bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--collection", "collection_name", default=DEFAULT_COLLECTION_ALIAS, show_default=True)
-@click.option("--as", "account_name", default=ADMIN_ACCOUNT, show_default=True,
+@click.option("--as", "--account", "account_name", default=ADMIN_ACCOUNT, show_default=True,
               help="The account (and so organisation) the objects are stored for.")
+@lists.list_options
 @node_options
-def load(settings: Settings, bundle: Path, collection_name: str, account_name: str) -> None:
-    """Load a STIX 2.1 bundle file into a collection, with a progress bar.
+def load(settings: Settings, bundle: Path, collection_name: str, account_name: str, **list_opts: Any) -> None:
+    """Load a STIX 2.1 bundle file, or an IOC list (.csv, .txt; docs/lists.md), into a collection.
 
-    Exits 1 when any object was refused, after listing each one (file, object id, reason).
+    Exits 1 when any object was refused or any list line was bad, after listing each one (file, object
+    id or line, reason).
     """
+    if lists.is_list(bundle):
+        lists.load_list(settings, bundle, collection_name, account_name, **list_opts)
+        return
+    lists.refuse_list_options(bundle, list_opts)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from accord.services import admin

@@ -1,7 +1,8 @@
 """Where indicators come from: the ``IndicatorSource`` protocol and its implementations.
 
 A source yields STIX 2.1 objects (dicts); ``indicators.compile_indicators`` keeps the active
-indicators. The node can plug its own store in by implementing ``IndicatorSource``.
+indicators, and ``Decayed`` wraps a source to leave out indicators that have decayed (docs/lists.md).
+The node can plug its own store in by implementing ``IndicatorSource``.
 
 ``TaxiiFeed`` keeps a local cache per (API root, collection): every object by id (latest ``modified``)
 and the last ``X-TAXII-Date-Added-Last`` seen, so a restart asks only for what was added since
@@ -18,14 +19,29 @@ from typing import Any, Protocol
 
 import orjson
 
+from accord.domain.decay import DecayModel, fresh
 from accord.sensor.errors import ConfigError
 from accord.sensor.taxii import TaxiiClient
+from accord.stix.timestamps import now_micros
 
 
 class IndicatorSource(Protocol):
     """Anything that can list STIX objects to compile indicators from."""
 
     def objects(self) -> Iterable[Mapping[str, Any]]: ...
+
+
+class Decayed:
+    """Another source's objects without the indicators that have decayed under ``model``
+    (:func:`accord.domain.decay.fresh`; sightings among the objects refresh what they name)."""
+
+    def __init__(self, source: IndicatorSource, model: DecayModel, now: int | None = None) -> None:
+        self.source = source
+        self.model = model
+        self.now = now
+
+    def objects(self) -> list[Mapping[str, Any]]:
+        return fresh(self.source.objects(), self.model, now_micros() if self.now is None else self.now)
 
 
 class BundleFile:

@@ -1,8 +1,9 @@
 """Indicator exports for sensors that match on their own (Zeek intel, Suricata datasets and IP
 reputation), built from the indicators the requesting organisation may read.
 
-The objects come through :func:`accord.services.objects.readable_objects`, the same policy path as
-every TAXII read, so an export never contains anything its reader could not GET; the file formats
+The objects come through :func:`accord.services.objects.readable_objects` (by way of
+:func:`accord.services.decay.readable_indicators`, which drops decayed indicators), the same policy
+path as every TAXII read, so an export never contains anything its reader could not GET; the file formats
 themselves are the sensor's pure functions in :mod:`accord.sensor.exports`.
 """
 
@@ -10,19 +11,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from accord.domain.decay import is_kept
 from accord.domain.model import ApiRoot, Principal
 from accord.sensor import exports
-from accord.services import admin
-from accord.services import objects as svc
-from accord.store.objects import ObjectFilter
+from accord.services import admin, decay
+from accord.stix.timestamps import now_micros
 from accord.store.repository import Store
 
 SURICATA_DATASETS = ("ipv4", "ipv6", "domains", "urls", "md5", "sha256")
 
 
 def _indicators(store: Store, principal: Principal, root: ApiRoot, collection: str) -> list[dict[str, Any]]:
-    return svc.readable_objects(store, principal, root, collection, ObjectFilter(types=("indicator",)),
-                                "export.indicators")
+    """The readable indicators that have not decayed under the collection's model (docs/lists.md):
+    past ``valid_until`` or scoring under the threshold, an indicator leaves every export."""
+    indicators, sighted, model = decay.readable_indicators(store, principal, root, collection, "export.indicators")
+    now = now_micros()
+    return [ind for ind in indicators if is_kept(model, ind, sighted.get(str(ind.get("id"))), now)]
 
 
 def zeek_intel(store: Store, principal: Principal, root: ApiRoot, collection: str) -> str:

@@ -12,6 +12,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -291,4 +292,16 @@ lookup_spend = Table(
     Column("at", BigInteger, nullable=False),  # microseconds since the epoch
     Column("points", Integer, nullable=False),
     Index("lookup_spend_org_at", "org_id", "at"),
+)
+
+# --- decay of indicators (issue 16; migration 0011) ---------------------------------------------
+
+decay_models = Table(
+    "decay_models", metadata,
+    Column("collection_id", Integer, primary_key=True, autoincrement=False),
+    Column("lifetime", BigInteger, nullable=False),  # seconds
+    Column("speed", Float, nullable=False),
+    Column("threshold", Float, nullable=False),
+    Column("base", SmallInteger, nullable=False),
+    Column("updated", BigInteger, nullable=False),
 )

@@ -1,0 +1,1 @@
+"""Exchanging data with the tools partners already run (MISP, OpenCTI, IOC lists)."""
