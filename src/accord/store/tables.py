@@ -305,3 +305,22 @@ decay_models = Table(
     Column("base", SmallInteger, nullable=False),
     Column("updated", BigInteger, nullable=False),
 )
+
+# The console (issue 15): password hashes of accounts that sign in with a name (scrypt, see
+# accord.services.passwords), and signed-in browser sessions, kept by the SHA-256 of their token only.
+account_passwords = Table(
+    "account_passwords", metadata,
+    Column("account_id", Integer, ForeignKey("accounts.id"), primary_key=True, autoincrement=False),
+    Column("hash", Text, nullable=False),
+    Column("updated", BigInteger, nullable=False),
+)
+
+ui_sessions = Table(
+    "ui_sessions", metadata,
+    Column("token_sha256", String(64), primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("key_id", String(32), nullable=True),  # signed in with this API key: its revocation ends the session
+    Column("created", BigInteger, nullable=False),
+    Column("last_seen", BigInteger, nullable=False),
+    Index("ui_sessions_account", "account_id"),
+)
