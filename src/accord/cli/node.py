@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -229,6 +230,23 @@ def account_list(settings: Settings) -> None:
 add_switch_commands(account, "account", "account", "set_account_enabled",
                     "Disable an account: its API keys stop authenticating (they are kept for `account enable`).",
                     "Enable a disabled account again.")
+
+
+@account.command("password")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+@node_options
+def account_password(settings: Settings, name: str, password_stdin: bool) -> None:
+    """Set the password NAME signs in to the console with (asked twice, not echoed)."""
+    from accord.services import admin
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True, err=True)
+    ended = admin.set_password(store_for(settings), name, password)
+    out().message(f"password of {name} set; {ended} open console session(s) ended",
+                  {"account": name, "password_set": True, "sessions_ended": ended})
 
 
 @account.command("remove")

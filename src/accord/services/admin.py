@@ -131,6 +131,21 @@ def issue_key(store: Store, account_name: str, expires: int | None = None) -> tu
     return key_id, key
 
 
+def set_password(store: Store, name: str, password: str) -> int:
+    """Set the password the account signs in to the console with; its open sessions end (someone
+    who knew the old one is signed out). Returns how many sessions ended."""
+    from accord.services import passwords
+
+    passwords.check_strength(password)
+    hashed = passwords.hash_password(password)
+    with store.write() as tx:
+        account = tx.get_account(name)
+        tx.set_password(account.id, hashed, now_micros())
+        ended = tx.end_sessions_of(account.id)
+        tx.audit(None, None, "admin.set_password", {"account": name, "sessions_ended": ended})
+    return ended
+
+
 def _changeable_account(tx: Tx, name: str) -> int:
     if name == ADMIN_ACCOUNT:
         raise NotAllowed(f"the {ADMIN_ACCOUNT!r} account is the node's own; commands act as it by default")

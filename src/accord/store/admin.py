@@ -13,6 +13,7 @@ from accord.domain.sharing import CollectionAccess, Role
 from accord.stix.timestamps import now_micros
 from accord.store import fast
 from accord.store.tables import (
+    account_passwords,
     accounts,
     api_keys,
     api_roots,
@@ -26,6 +27,7 @@ from accord.store.tables import (
     sharing_groups,
     statuses,
     subscriptions,
+    ui_sessions,
 )
 
 # Statements every request runs (authentication, API root, collection and its access, groups) are
@@ -162,7 +164,8 @@ class AdminMixin:
         removed = list(self.conn.execute(select(accounts.c.name).where(accounts.c.org_id == org_id)
                                          .order_by(accounts.c.id)).scalars())
         account_ids = select(accounts.c.id).where(accounts.c.org_id == org_id).scalar_subquery()
-        self.conn.execute(delete(api_keys).where(api_keys.c.account_id.in_(account_ids)))
+        for owned in (api_keys, ui_sessions, account_passwords):
+            self.conn.execute(delete(owned).where(owned.c.account_id.in_(account_ids)))
         for table in (accounts, collection_access, group_members, subscriptions, statuses):
             self.conn.execute(delete(table).where(table.c.org_id == org_id))
         self.conn.execute(delete(organisations).where(organisations.c.id == org_id))
@@ -202,7 +205,8 @@ class AdminMixin:
         self.conn.execute(update(accounts).where(accounts.c.id == account_id).values(disabled=when))
 
     def remove_account(self, account_id: int) -> None:
-        self.conn.execute(delete(api_keys).where(api_keys.c.account_id == account_id))
+        for owned in (api_keys, ui_sessions, account_passwords):
+            self.conn.execute(delete(owned).where(owned.c.account_id == account_id))
         self.conn.execute(delete(accounts).where(accounts.c.id == account_id))
 
     def add_key(self, account_id: int, key_id: str, secret_sha256: str, expires: int | None = None) -> None:

@@ -16,7 +16,7 @@ from sqlalchemy import BigInteger, Connection, String, and_, bindparam, cast, de
 from accord.domain.sharing import Visibility
 from accord.domain.tlp import Tlp
 from accord.stix.timestamps import now_micros
-from accord.store import fast
+from accord.store import fast, search
 from accord.store.tables import objects, settings
 
 _CLOCK_KEY = "last_date_added"
@@ -260,6 +260,7 @@ class ObjectsMixin:
                                       .values(is_first=v.is_first, is_latest=v.is_latest))
         if replaced:
             self.conn.execute(delete(objects).where(objects.c.date_added.in_(replaced)))
+            search.unindex(self.conn, replaced)
         if inserts:
             # Straight to the driver's executemany: SQLAlchemy's per-row parameter handling cost
             # as much as SQLite's own insert work.
@@ -268,6 +269,8 @@ class ObjectsMixin:
                  it.revoked, None if it.tlp is None else int(it.tlp), _groups_text(it.groups), owner_org, it.body)
                 for it, k in inserts.values()])  # in the order of _INSERT_COLUMNS
             self._keep_statistics_fresh(len(inserts))
+            # the search index is kept in the same transaction: a version is found exactly while stored
+            search.index_bodies(self.conn, ((k.date_added, it.body) for it, k in inserts.values() if not it.revoked))
         return outcomes
 
     def latest_visibility(self, collection_id: int, ids: Sequence[str]) -> dict[tuple[str, int], Visibility]:
@@ -383,6 +386,7 @@ class ObjectsMixin:
     def delete_versions(self, collection_id: int, object_id: str, owner_org: int, date_addeds: Sequence[int]) -> None:
         """Delete the given versions of one object and mend the first/latest flags of the owner's rest."""
         self.conn.execute(delete(objects).where(objects.c.date_added.in_(date_addeds)))
+        search.unindex(self.conn, date_addeds)
         rest = self.conn.execute(
             select(objects.c.date_added, objects.c.version)
             .where(objects.c.collection_id == collection_id, objects.c.id == object_id,

@@ -19,6 +19,7 @@ from accord.store.engine import WalCheckpointer, make_engine, take_write_lock, w
 from accord.store.federation import FederationMixin
 from accord.store.objects import ObjectsMixin
 from accord.store.secrets import SecretBox
+from accord.store.sessions import SessionsMixin
 from accord.store.tables import settings, statuses
 
 _SAVE_STATUS = statuses.insert().values(id=bindparam("id"), api_root_id=bindparam("api_root_id"),
@@ -32,7 +33,7 @@ _GET_STATUS = select(statuses.c.api_root_id, statuses.c.org_id, statuses.c.body)
     statuses.c.id == bindparam("id"))
 
 
-class Tx(ObjectsMixin, AdminMixin, AuditMixin, FederationMixin):
+class Tx(ObjectsMixin, AdminMixin, AuditMixin, FederationMixin, SessionsMixin):
     def __init__(self, conn: Connection, secrets: SecretBox | None = None) -> None:
         self.conn = conn
         self.secrets = secrets

@@ -305,3 +305,77 @@ decay_models = Table(
     Column("base", SmallInteger, nullable=False),
     Column("updated", BigInteger, nullable=False),
 )
+
+# The console (issue 15): password hashes of accounts that sign in with a name (scrypt, see
+# accord.services.passwords), and signed-in browser sessions, kept by the SHA-256 of their token only.
+account_passwords = Table(
+    "account_passwords", metadata,
+    Column("account_id", Integer, ForeignKey("accounts.id"), primary_key=True, autoincrement=False),
+    Column("hash", Text, nullable=False),
+    Column("updated", BigInteger, nullable=False),
+)
+
+ui_sessions = Table(
+    "ui_sessions", metadata,
+    Column("token_sha256", String(64), primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("key_id", String(32), nullable=True),  # signed in with this API key: its revocation ends the session
+    Column("created", BigInteger, nullable=False),
+    Column("last_seen", BigInteger, nullable=False),
+    Index("ui_sessions_account", "account_id"),
+)
+
+# --- search (issue 15; migration 0013) ----------------------------------------------------------
+# Keys of each stored version (by date_added), extracted at ingest (accord.stix.terms) and removed
+# with the version. Searches join them to ``objects`` on date_added and keep only latest versions.
+
+search_addresses = Table(
+    "search_addresses", metadata,
+    Column("date_added", BigInteger, primary_key=True, autoincrement=False),
+    Column("family", SmallInteger, primary_key=True, autoincrement=False),  # 4 or 6
+    Column("low", LargeBinary(16), primary_key=True),  # 16-byte big-endian bounds of the block
+    Column("high", LargeBinary(16), primary_key=True),
+    Index("search_addresses_range", "family", "low", "high"),
+)
+
+search_domains = Table(
+    "search_domains", metadata,
+    Column("date_added", BigInteger, primary_key=True, autoincrement=False),
+    Column("reversed", String(300), primary_key=True),  # "com.example.a.": parents are prefixes
+    Index("search_domains_key", "reversed"),
+)
+
+search_hashes = Table(
+    "search_hashes", metadata,
+    Column("date_added", BigInteger, primary_key=True, autoincrement=False),
+    Column("algorithm", String(20), primary_key=True),
+    Column("value", String(128), primary_key=True),  # lower-case hex
+    Index("search_hashes_value", "value"),
+)
+
+search_attack = Table(
+    "search_attack", metadata,
+    Column("date_added", BigInteger, primary_key=True, autoincrement=False),
+    Column("attack_id", String(20), primary_key=True),
+    Index("search_attack_id", "attack_id"),
+)
+
+search_refs = Table(
+    "search_refs", metadata,
+    Column("date_added", BigInteger, primary_key=True, autoincrement=False),
+    Column("ref_id", String(300), primary_key=True),
+    Index("search_refs_ref", "ref_id"),
+)
+
+# Names and descriptions. The full-text index over ``body`` is backend-specific and so not described
+# here: SQLite has the FTS5 table ``search_fts`` (external content, kept by triggers), PostgreSQL the
+# GIN index ``search_text_tsv`` on to_tsvector('english', body). ``FULL_TEXT_NAMES`` lists them for
+# tests/contract/test_migrations.py.
+search_text = Table(
+    "search_text", metadata,
+    Column("date_added", BigInteger, primary_key=True, autoincrement=False),
+    Column("body", Text, nullable=False),
+)
+
+FULL_TEXT_NAMES = frozenset({"search_fts", "search_fts_data", "search_fts_idx", "search_fts_docsize",
+                             "search_fts_config", "search_text_tsv"})

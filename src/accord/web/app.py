@@ -4,23 +4,15 @@ from __future__ import annotations
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
-from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from accord import __version__
 from accord.config import HttpSettings
 from accord.domain.errors import AccordError
 from accord.store.repository import Store
-from accord.web import coordination, events, exports, federation, openapi, privacy, taxii
+from accord.web import coordination, events, exports, federation, openapi, privacy, taxii, ui
 from accord.web.errors import accord_error, http_exception, unexpected_error
 from accord.web.middleware import guard
-
-
-async def home(_request: Request) -> JSONResponse:
-    """Deliberately public: what this is and where TAXII lives; nothing about the node's content."""
-    return JSONResponse({"service": "accord", "version": __version__, "taxii_discovery": "/taxii2/"})
 
 
 class _Guarded(Starlette):
@@ -33,10 +25,11 @@ class _Guarded(Starlette):
 
 def create_app(store: Store, http: HttpSettings | None = None) -> Starlette:
     app = _Guarded(
-        routes=[Route("/", home, methods=["GET"]), *taxii.routes, *exports.routes, *federation.routes,
+        routes=[*ui.routes(), *taxii.routes, *exports.routes, *federation.routes,
                 *events.routes, *coordination.routes, *privacy.routes,
                 Route("/openapi.json", openapi.document, methods=["GET"])],
-        exception_handlers={AccordError: accord_error, HTTPException: http_exception, Exception: unexpected_error},
+        exception_handlers={**ui.exception_handlers, AccordError: accord_error, HTTPException: http_exception,
+                            Exception: unexpected_error},
     )
     app.state.store = store
     app.state.http = http or HttpSettings()

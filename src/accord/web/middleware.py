@@ -36,35 +36,47 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
 
 
 _CSP = b"default-src 'none'; frame-ancestors 'none'"
+# The console's pages (accord.web.ui) load their own stylesheet, script and images, send forms and
+# JSON requests to this node only, and nothing inline: no inline script or style can run.
+_HTML_CSP = (b"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+             b"form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 
 
 class SecurityHeaders:
     """Headers every response carries, replacing any the handler set under the same names.
 
-    Cache-Control: no-store goes on every answer to a request with credentials: what a key may read
-    is no business of a shared cache. Strict-Transport-Security goes out when the node's public URL
-    is https (browsers ignore it over plain HTTP, RFC 6797 section 8.1).
+    Cache-Control: no-store goes on every answer to a request with credentials (an API key, or the
+    console's cookies) and on every HTML page: what a key or a session may read is no business of a
+    shared cache. HTML pages get a Content-Security-Policy of their own (:data:`_HTML_CSP`).
+    Strict-Transport-Security goes out when the node's public URL is https (browsers ignore it over
+    plain HTTP, RFC 6797 section 8.1).
     """
 
     def __init__(self, app: ASGIApp, hsts: bool) -> None:
         self.app = app
-        public = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"),
-                  (b"x-frame-options", b"DENY"), (b"content-security-policy", _CSP)]
+        common = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"),
+                  (b"x-frame-options", b"DENY")]
         if hsts:
-            public.append((b"strict-transport-security", b"max-age=31536000"))
-        self._public = public
-        self._private = [*public, (b"cache-control", b"no-store")]
+            common.append((b"strict-transport-security", b"max-age=31536000"))
+        no_store = (b"cache-control", b"no-store")
+        self._public = [*common, (b"content-security-policy", _CSP)]
+        self._private = [*self._public, no_store]
+        self._html = [*common, (b"content-security-policy", _HTML_CSP), no_store]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        extra = self._public if _header(scope, b"authorization") is None else self._private
-        names = {name for name, _ in extra}
+        credentials = _header(scope, b"authorization") is not None or _header(scope, b"cookie") is not None
+        chosen = self._private if credentials else self._public
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [h for h in message.get("headers", ()) if h[0] not in names] + extra
+                headers = message.get("headers", ())
+                html = any(k == b"content-type" and bytes(v).startswith(b"text/html") for k, v in headers)
+                extra = self._html if html else chosen
+                names = {name for name, _ in extra}
+                message["headers"] = [h for h in headers if h[0] not in names] + extra
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
