@@ -29,7 +29,7 @@ from accord.store.repository import Store, Tx
 from accord.store.tables import objects
 
 READ_ACTIONS = ("taxii.get_objects", "taxii.get_object", "taxii.get_manifest", "taxii.get_versions",
-                "export.indicators")
+                "export.indicators", "console.object")
 WARNING_ACTIONS = (WARNING_WEBHOOK, WARNING_STREAM)
 # these return metadata only
 _BODIES = {"taxii.get_manifest": False, "taxii.get_versions": False, WARNING_WEBHOOK: False, WARNING_STREAM: False}
