@@ -231,6 +231,12 @@ def visible_versions(tx: Tx, principal: Principal, collection: Collection, flt: 
     return _visible_page(tx, principal, collection, flt, None, MAX_PAGE, True).versions
 
 
+def visible_page(tx: Tx, principal: Principal, collection: Collection, flt: ObjectFilter, after: int | None,
+                 with_body: bool) -> Page:
+    """One page of :func:`visible_versions` from ``after`` (a date_added), bodies optional."""
+    return _visible_page(tx, principal, collection, flt, after, MAX_PAGE, with_body)
+
+
 def record_read(store: Store, principal: Principal, collection: Collection, action: str,
                 versions: Sequence[StoredVersion]) -> None:
     """Record a read of ``versions`` like a TAXII read (only what is not TLP:CLEAR)."""
