@@ -12,6 +12,9 @@ from accord.store.repository import Store
 from accord.web.app import create_app
 from tests.conftest import Node
 from tests.stixgen import TAXII, envelope
+from tests.web.test_console_sessions import csrf_of as csrf
+
+__all__ = ["BASE", "HTML", "csrf", "post_objects", "signed_in", "signed_in_with", "taxii_get"]
 
 HTML = {"Accept": "text/html"}
 BASE = "/taxii2/default/collections/default"
