@@ -65,6 +65,7 @@ class Version:
     version: str
     date_added: int
     owner: str
+    owner_org: int
     tlp: Tlp
     revoked: bool
     body: dict[str, Any]
@@ -268,7 +269,8 @@ def dossier(store: Store, principal: Principal, object_id: str) -> Dossier:
             for v in vs:
                 body = orjson.loads(v.body)
                 versions.append(Version(collection.alias or collection.uuid, reads.display_version(v), v.date_added,
-                                        orgs.get(v.visibility.owner_org, ""), effective_tlp(v.visibility),
+                                        orgs.get(v.visibility.owner_org, ""), v.visibility.owner_org,
+                                        effective_tlp(v.visibility),
                                         bool(body.get("revoked")), body,
                                         orjson.dumps(body, option=orjson.OPT_INDENT_2).decode(),
                                         provenance=proofs.get(v.date_added)))
