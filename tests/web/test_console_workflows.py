@@ -124,6 +124,7 @@ def test_attack_for_ics_in_pieces_with_its_progress(node: Node) -> None:
         status = _wait(energy, job)
         page = energy.get(f"/upload/{job}", headers=HTML).text
     assert status["total"] == total and status["done"] == total
+    assert status["received"] == len(raw) and status["pieces"] == -(-len(raw) // (512 * 1024))
     assert status["stored"] + status["failed"] == total and status["stored"] > 1500
     assert seen == sorted(seen)  # the progress only moves forward
     assert f'<progress id="job-progress" max="{total}" value="{total}"' in page

@@ -39,6 +39,8 @@ class Job:
     tlp: Tlp
     expected: int  # bytes announced
     data: bytearray = field(default_factory=bytearray)
+    pieces: int = 0  # requests the file came in
+    received: int = 0
     state: str = "receiving"  # receiving, storing, done, failed
     total: int = 0  # objects to store, once parsed
     done: int = 0  # objects sent through Add Objects so far
@@ -48,7 +50,7 @@ class Job:
     error: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "state": self.state, "received": len(self.data),
+        return {"id": self.id, "name": self.name, "state": self.state, "received": self.received, "pieces": self.pieces,
                 "expected": self.expected, "total": self.total, "done": self.done, "stored": self.stored,
                 "failed": self.failed, "failures": self.failures[:50], "error": self.error}
 
@@ -97,6 +99,8 @@ class Uploads:
         if len(job.data) + len(piece) > min(job.expected, MAX_SIZE):
             raise InvalidInput("more bytes than the file's announced size")
         job.data += piece
+        job.pieces += 1
+        job.received = len(job.data)
 
     def finish(self, store: Store, principal: Principal, job: Job) -> None:
         """Store what was received, in the background; the job's counters tell how far it got."""
