@@ -225,6 +225,24 @@ def _audit_read(store: Store, principal: Principal, collection: Collection, acti
                                                                   "objects": sensitive})
 
 
+def visible_versions(tx: Tx, principal: Principal, collection: Collection, flt: ObjectFilter) -> list[StoredVersion]:
+    """The versions matching ``flt`` that the requester may read (bodies included): the TAXII read
+    path for the console, which resolves the collection and checks ``can_read`` itself."""
+    return _visible_page(tx, principal, collection, flt, None, MAX_PAGE, True).versions
+
+
+def visible_page(tx: Tx, principal: Principal, collection: Collection, flt: ObjectFilter, after: int | None,
+                 with_body: bool) -> Page:
+    """One page of :func:`visible_versions` from ``after`` (a date_added), bodies optional."""
+    return _visible_page(tx, principal, collection, flt, after, MAX_PAGE, with_body)
+
+
+def record_read(store: Store, principal: Principal, collection: Collection, action: str,
+                versions: Sequence[StoredVersion]) -> None:
+    """Record a read of ``versions`` like a TAXII read (only what is not TLP:CLEAR)."""
+    _audit_read(store, principal, collection, action, _sensitive(versions))
+
+
 def readable_objects(store: Store, principal: Principal, root: ApiRoot, key: str, flt: ObjectFilter,
                      action: str) -> list[dict[str, Any]]:
     """Every object version matching ``flt`` that the requester may read, page after page."""

@@ -29,10 +29,12 @@ from accord.store.repository import Store, Tx
 from accord.store.tables import objects
 
 READ_ACTIONS = ("taxii.get_objects", "taxii.get_object", "taxii.get_manifest", "taxii.get_versions",
-                "export.indicators")
-WARNING_ACTIONS = (WARNING_WEBHOOK, WARNING_STREAM)
+                "export.indicators", "console.object")
+CONSOLE_WARNINGS = "console.warnings"  # warnings shown on the console's dashboard (services.dashboard)
+WARNING_ACTIONS = (WARNING_WEBHOOK, WARNING_STREAM, CONSOLE_WARNINGS)
 # these return metadata only
-_BODIES = {"taxii.get_manifest": False, "taxii.get_versions": False, WARNING_WEBHOOK: False, WARNING_STREAM: False}
+_BODIES = {"taxii.get_manifest": False, "taxii.get_versions": False, WARNING_WEBHOOK: False, WARNING_STREAM: False,
+           CONSOLE_WARNINGS: False}
 
 
 @dataclass(frozen=True, slots=True)

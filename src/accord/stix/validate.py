@@ -26,6 +26,11 @@ _PROPERTY = re.compile(r"[a-z0-9_]{3,250}\Z")
 _GOOD_NAMES = {"id"}  # grows with property names seen valid; "id" is the one shorter than 3
 _GOOD_TYPES: set[str] = set()  # grows with object types seen valid
 
+def is_stix_id(text: str) -> bool:
+    """``type--UUID`` as STIX 2.1 section 2.9 defines an identifier."""
+    return len(text) <= 300 and _ID.match(text) is not None
+
+
 SCO_TYPES = frozenset({
     "artifact", "autonomous-system", "directory", "domain-name", "email-addr", "email-message",
     "file", "ipv4-addr", "ipv6-addr", "mac-addr", "mutex", "network-traffic", "process", "software",

@@ -170,6 +170,17 @@ class FederationMixin:
             out.update({r[0]: Signature(r[1], r[2], r[3], r[4]) for r in self.conn.execute(stmt)})
         return out
 
+    def provenance_of(self, date_addeds: Sequence[int]) -> dict[int, tuple[Signature, int, int | None]]:
+        """(signature, hops, peer it came from) per version that arrived signed: the object page's
+        provenance, re-verifiable since the signature keeps the batch proof."""
+        out: dict[int, tuple[Signature, int, int | None]] = {}
+        for start in range(0, len(date_addeds), 500):
+            stmt = select(_P.date_added, _P.origin, _P.key_id, _P.ed25519, _ML_DSA, _P.hops, _P.via_peer).select_from(
+                provenance.outerjoin(signature_blobs, _B.digest == _P.ml_dsa_65)).where(
+                _P.date_added.in_(list(date_addeds[start:start + 500])))
+            out.update({r[0]: (Signature(r[1], r[2], r[3], r[4]), r[5], r[6]) for r in self.conn.execute(stmt)})
+        return out
+
     def outbound(self, after: int, limit: int, collection_ids: Iterable[int] | None = None,
                  types: Sequence[str] = (), until: int | None = None) -> list[Outbound]:
         """Versions with date_added > ``after`` in commit order, with their signatures when known;
