@@ -36,7 +36,7 @@ exception_handlers = {SignInRequired: sign_in_required, FormRefused: form_refuse
 def routes() -> list[BaseRoute]:
     """The console's routes, the static files (CSS, a little JavaScript) among them. Pages are
     :class:`Page` routes; ``/`` is a plain route, since it answers JSON clients too."""
-    from accord.web.ui import home, signin
+    from accord.web.ui import admin, home, signin
 
     static = Mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
-    return [*home.routes, *signin.routes, static]
+    return [*home.routes, *signin.routes, *admin.routes(), static]
