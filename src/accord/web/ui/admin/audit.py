@@ -34,10 +34,10 @@ def _before(request: Request) -> tuple[int | None, str | None]:
 
 
 async def _audit(request: Request, verified: tuple[int, int | None, str] | None = None,
-                 status_code: int = 200) -> Response:
+                 refused: dict[str, str] | None = None) -> Response:
     text = request.query_params.get("q", "")
     before, bad_before = _before(request)
-    errors: dict[str, str] = {}
+    errors: dict[str, str] = dict(refused or {})
     if len(text) > SEARCH_LIMIT:
         errors["audit-q"] = f"Search for at most {SEARCH_LIMIT} characters (this has {len(text)})."
     if bad_before:
@@ -45,7 +45,7 @@ async def _audit(request: Request, verified: tuple[int, int | None, str] | None 
     view: dict[str, Any] = {"rows": [], "total": 0, "older": None}
     if not errors:
         view = await run_in_threadpool(admin_views.audit_page, store_of(request), text, before)
-    return render(request, "admin/audit.html", status_code=400 if errors else status_code, title="Audit log",
+    return render(request, "admin/audit.html", status_code=400 if errors else 200, title="Audit log",
                   errors=errors, values={"audit-q": text[:SEARCH_LIMIT]}, failed="audit", notice=None,
                   q=text[:SEARCH_LIMIT], before=before, verified=verified, **view)
 
@@ -59,7 +59,7 @@ async def audit_page(request: Request, principal: Principal) -> Response:
 async def audit_verify(request: Request, principal: Principal) -> Response:
     form = await read_form(request, ("verify",))
     if not form.ok:
-        return await _audit(request, status_code=400)
+        return await _audit(request, refused=form.errors)
     result = await run_in_threadpool(admin.verify_audit, store_of(request))
     return await _audit(request, verified=result)
 
