@@ -264,6 +264,11 @@ def test_peers_show_agreements_and_fingerprints(browser: TestClient, node: Node,
         assert peer is not None and peer.agreement.levels == {Tlp.CLEAR, Tlp.GREEN, Tlp.AMBER}
         assert peer.agreement.groups == {tx.get_group("energy-ring").id}
     assert last_audit(node)[:2] == ("federation.peer_set", admin_id(node))
+    form = browser.get("/admin/peers?peer=cert-nl", headers=HTML).text
+    checked = re.findall(r'name="(levels|groups)" value="([^"]+)" checked', form)
+    assert sorted(checked) == [("groups", "energy-ring"), ("levels", "0"), ("levels", "1"), ("levels", "2")]
+    assert 'value="cert-nl" selected' in form
+    assert " checked" not in browser.get("/admin/peers?peer=%3Cnobody%3E", headers=HTML).text
     bad = post(browser, "/admin/peers", action="agreement", name="cert-nl", levels=["9"])
     assert "Choose tlp levels" in field_error(bad, "agreement-levels")
     r = post(browser, "/admin/peers", action="disable", name="cert-nl")

@@ -88,8 +88,11 @@ async def groups_post(request: Request, principal: Principal) -> Response:
 
 
 async def _peers(request: Request, form: Form | None = None) -> Response:
+    """``?peer=NAME`` (a peer's "Change" link) fills the agreement form with that peer's agreement."""
     view = await run_in_threadpool(admin_views.peers, store_of(request))
-    return page(request, "admin/peers.html", "Peers", PEER_NOTICES, form,
+    wanted = request.query_params.get("peer", "")
+    chosen = next((p for p in view["peers"] if p["name"] == wanted), None)
+    return page(request, "admin/peers.html", "Peers", PEER_NOTICES, form, chosen=chosen,
                 names=[(p["name"], p["name"]) for p in view["peers"]],
                 group_pairs=[(g, g) for g in view["groups"]], row_actions=("disable", "enable"), **view)
 
