@@ -7,7 +7,7 @@ NODE    := $(VENV)/.installed-node
 STAMP   := $(VENV)/.installed
 PORT    ?=
 
-.PHONY: run test check bench clean
+.PHONY: run test check bench clean screenshots
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ test: $(STAMP)
 
 check: $(STAMP)
 	scripts/check
+
+## The console's screenshots in docs/console/ (a real node with sample data, in Debian's Chromium).
+screenshots: $(STAMP)
+	$(VENV)/bin/python scripts/screenshots
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

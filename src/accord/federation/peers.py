@@ -19,7 +19,7 @@ import httpx
 import orjson
 
 from accord.domain.errors import Conflict, InvalidInput, NotFound
-from accord.domain.model import OrgKind
+from accord.domain.model import OrgKind, Principal
 from accord.domain.sharing import Agreement, Role
 from accord.domain.tlp import Tlp
 from accord.federation.model import Peer, PeerKind, WarningFilter, filter_to_json
@@ -101,7 +101,8 @@ def add_peer(store: Store, name: str, url: str, kind: PeerKind, fingerprint: str
 
 
 def set_peer(store: Store, name: str, credential: str | None = None, levels: frozenset[Tlp] | None = None,
-             groups: list[str] | None = None, collections: list[str] | None = None) -> Peer:
+             groups: list[str] | None = None, collections: list[str] | None = None,
+             actor: Principal | None = None) -> Peer:
     with store.write() as tx:
         peer = tx.find_peer(name)
         if peer is None:
@@ -116,7 +117,7 @@ def set_peer(store: Store, name: str, credential: str | None = None, levels: fro
         if collections is not None:
             values["collections"] = [tx.find_collection(None, c).id for c in collections]
         tx.update_peer(peer.id, **values)
-        tx.audit(None, None, "federation.peer_set", {"peer": name, "changed": sorted(values)})
+        tx.audit(*admin.audit_actor(actor), "federation.peer_set", {"peer": name, "changed": sorted(values)})
         found = tx.find_peer(name)
         assert found is not None
         return found

@@ -44,6 +44,12 @@ class InitResult:
     admin_key: str | None
 
 
+def audit_actor(actor: Principal | None) -> tuple[int | None, int | None]:
+    """Who an audit record names: the console's signed-in administrator, or nobody for the CLI (the
+    operator at the node's own files)."""
+    return (None, None) if actor is None else (actor.account_id, actor.org_id)
+
+
 def identity_id() -> str:
     return f"identity--{uuid.uuid4()}"
 
@@ -81,22 +87,23 @@ def check_host(store: Store, org_name: str, kind: OrgKind, country: str, sectors
         raise Conflict(f"a node exists already here, with {', '.join(differ)}; it was not changed")
 
 
-def add_org(store: Store, name: str, kind: OrgKind, country: str, sectors: tuple[str, ...]) -> Organisation:
+def add_org(store: Store, name: str, kind: OrgKind, country: str, sectors: tuple[str, ...],
+            actor: Principal | None = None) -> Organisation:
     if len(country) != 2 or not country.isalpha():
         raise InvalidInput(f"country must be a two-letter ISO 3166 code, not {country!r}")
     with store.write() as tx:
         org = tx.add_org(name, kind, country.upper(), sectors, identity_id())
-        tx.audit(None, None, "admin.add_org", {"org": name, "kind": kind.value, "country": country.upper()})
+        tx.audit(*audit_actor(actor), "admin.add_org", {"org": name, "kind": kind.value, "country": country.upper()})
     return org
 
 
-def add_account(store: Store, name: str, org_name: str, role: Role) -> tuple[str, str]:
+def add_account(store: Store, name: str, org_name: str, role: Role, actor: Principal | None = None) -> tuple[str, str]:
     """Create an account with one API key; returns (key id, key). The key is shown only now."""
     with store.write() as tx:
         org = tx.get_org(org_name)
         account = tx.add_account(org.id, name, role)
         key_id, key = auth.issue_key(tx, account)
-        tx.audit(None, None, "admin.add_account", {"account": name, "org": org_name, "role": role.value,
+        tx.audit(*audit_actor(actor), "admin.add_account", {"account": name, "org": org_name, "role": role.value,
                                                    "key": key_id})
     return key_id, key
 
@@ -122,16 +129,17 @@ def parse_expiry(text: str, now: int | None = None) -> int:
     return when
 
 
-def issue_key(store: Store, account_name: str, expires: int | None = None) -> tuple[str, str]:
+def issue_key(store: Store, account_name: str, expires: int | None = None,
+              actor: Principal | None = None) -> tuple[str, str]:
     with store.write() as tx:
         account = tx.account_id(account_name)
         key_id, key = auth.issue_key(tx, account, expires)
-        tx.audit(None, None, "admin.issue_key", {"account": account_name, "key": key_id,
+        tx.audit(*audit_actor(actor), "admin.issue_key", {"account": account_name, "key": key_id,
                                                  "expires": micros_to_timestamp(expires) if expires else None})
     return key_id, key
 
 
-def set_password(store: Store, name: str, password: str) -> int:
+def set_password(store: Store, name: str, password: str, actor: Principal | None = None) -> int:
     """Set the password the account signs in to the console with; its open sessions end (someone
     who knew the old one is signed out). Returns how many sessions ended."""
     from accord.services import passwords
@@ -142,7 +150,7 @@ def set_password(store: Store, name: str, password: str) -> int:
         account = tx.get_account(name)
         tx.set_password(account.id, hashed, now_micros())
         ended = tx.end_sessions_of(account.id)
-        tx.audit(None, None, "admin.set_password", {"account": name, "sessions_ended": ended})
+        tx.audit(*audit_actor(actor), "admin.set_password", {"account": name, "sessions_ended": ended})
     return ended
 
 
@@ -152,12 +160,12 @@ def _changeable_account(tx: Tx, name: str) -> int:
     return tx.get_account(name).id
 
 
-def set_account_enabled(store: Store, name: str, enabled: bool) -> None:
+def set_account_enabled(store: Store, name: str, enabled: bool, actor: Principal | None = None) -> None:
     """Disable an account (its keys stop authenticating at once, but stay) or enable it again."""
     with store.write() as tx:
         account = _changeable_account(tx, name)
         tx.set_account_disabled(account, None if enabled else now_micros())
-        tx.audit(None, None, "admin.enable_account" if enabled else "admin.disable_account", {"account": name})
+        tx.audit(*audit_actor(actor), "admin.enable_account" if enabled else "admin.disable_account", {"account": name})
 
 
 def remove_account(store: Store, name: str) -> None:
@@ -175,13 +183,13 @@ def _changeable_org(tx: Tx, name: str) -> Organisation:
     return org
 
 
-def set_org_enabled(store: Store, name: str, enabled: bool) -> None:
+def set_org_enabled(store: Store, name: str, enabled: bool, actor: Principal | None = None) -> None:
     """Disable an organisation: none of its accounts authenticates, it reads nothing (so nothing
     is pushed to it if it is a peer), and it gets no early warnings. Its objects stay."""
     with store.write() as tx:
         org = _changeable_org(tx, name)
         tx.set_org_disabled(org.id, None if enabled else now_micros())
-        tx.audit(None, None, "admin.enable_org" if enabled else "admin.disable_org", {"org": name})
+        tx.audit(*audit_actor(actor), "admin.enable_org" if enabled else "admin.disable_org", {"org": name})
 
 
 def remove_org(store: Store, name: str) -> list[str]:
@@ -205,7 +213,7 @@ def _refuse_if_owner(tx: Tx, org: Organisation, kind: str) -> None:
                        f"Disable it instead: `accord {kind} disable {org.name}`")
 
 
-def set_peer_enabled(store: Store, name: str, enabled: bool) -> None:
+def set_peer_enabled(store: Store, name: str, enabled: bool, actor: Principal | None = None) -> None:
     """Disable a peer: its organisation is disabled, so its node can neither push nor pull here,
     nothing is pushed to it, and pulling from it is refused."""
     with store.write() as tx:
@@ -213,7 +221,7 @@ def set_peer_enabled(store: Store, name: str, enabled: bool) -> None:
         if peer is None:
             raise NotFound(f"no peer {name!r}")
         tx.set_org_disabled(peer.org_id, None if enabled else now_micros())
-        tx.audit(None, None, "admin.enable_peer" if enabled else "admin.disable_peer", {"peer": name})
+        tx.audit(*audit_actor(actor), "admin.enable_peer" if enabled else "admin.disable_peer", {"peer": name})
 
 
 def remove_peer(store: Store, name: str) -> None:
@@ -248,29 +256,29 @@ def list_keys(store: Store) -> list[dict[str, Any]]:
              "expired": k.expires is not None and k.expires <= now} for k in keys]
 
 
-def revoke_key(store: Store, key_id: str) -> None:
+def revoke_key(store: Store, key_id: str, actor: Principal | None = None) -> None:
     with store.write() as tx:
         tx.revoke_key(key_id)
-        tx.audit(None, None, "admin.revoke_key", {"key": key_id})
+        tx.audit(*audit_actor(actor), "admin.revoke_key", {"key": key_id})
 
 
-def create_group(store: Store, name: str, description: str = "") -> str:
+def create_group(store: Store, name: str, description: str = "", actor: Principal | None = None) -> str:
     """A sharing group and the marking-definition id that restricts objects to it."""
     marking_id = f"marking-definition--{uuid.uuid4()}"
     with store.write() as tx:
         tx.add_group(name, marking_id, description)
-        tx.audit(None, None, "admin.create_group", {"group": name, "marking": marking_id})
+        tx.audit(*audit_actor(actor), "admin.create_group", {"group": name, "marking": marking_id})
     return marking_id
 
 
-def set_group_member(store: Store, group: str, org_name: str, member: bool) -> None:
+def set_group_member(store: Store, group: str, org_name: str, member: bool, actor: Principal | None = None) -> None:
     with store.write() as tx:
         g = tx.get_group(group)
         org = tx.get_org(org_name)
         if not member and org.id not in g.members:
             raise NotFound(f"{org_name!r} is not a member of group {group!r}")
         tx.set_member(g.id, org.id, member)
-        tx.audit(None, None, "admin.group_member", {"group": group, "org": org_name, "member": member})
+        tx.audit(*audit_actor(actor), "admin.group_member", {"group": group, "org": org_name, "member": member})
 
 
 def group_members(store: Store, group: str) -> dict[str, Any]:
@@ -289,7 +297,7 @@ def check_alias(alias: str) -> None:
 
 
 def create_collection(store: Store, title: str, alias: str | None, description: str,
-                      api_root: str = DEFAULT_ROOT) -> str:
+                      api_root: str = DEFAULT_ROOT, actor: Principal | None = None) -> str:
     if alias is not None:
         check_alias(alias)
     with store.write() as tx:
@@ -300,16 +308,17 @@ def create_collection(store: Store, title: str, alias: str | None, description: 
         host = tx.get_setting("host_org")
         if host is not None:
             tx.set_access(col.id, int(host), True, True)
-        tx.audit(None, None, "admin.create_collection", {"collection": col.uuid, "title": title})
+        tx.audit(*audit_actor(actor), "admin.create_collection", {"collection": col.uuid, "title": title})
     return col.uuid
 
 
-def grant(store: Store, collection: str, org_name: str, read: bool, write: bool) -> None:
+def grant(store: Store, collection: str, org_name: str, read: bool, write: bool,
+          actor: Principal | None = None) -> None:
     with store.write() as tx:
         col = tx.find_collection(None, collection)
         org = tx.get_org(org_name)
         tx.set_access(col.id, org.id, read, write)
-        tx.audit(None, None, "admin.grant", {"collection": col.uuid, "org": org_name, "read": read,
+        tx.audit(*audit_actor(actor), "admin.grant", {"collection": col.uuid, "org": org_name, "read": read,
                                              "write": write})
 
 

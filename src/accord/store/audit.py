@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, bindparam, func, select
 
 from accord.stix.timestamps import now_micros
 from accord.store import fast
@@ -108,6 +108,34 @@ class AuditMixin:
             if objects:
                 out.append(Egress(seq, at, action, to, objects))
         return out
+
+    def audit_count(self) -> int:
+        return int(self.conn.execute(select(func.count()).select_from(audit_log)).scalar() or 0)
+
+    def audit_search(self, text: str, before: int | None, limit: int, batch: int = 2000) -> list[AuditRecord]:
+        """Up to ``limit`` records, newest first and older than ``before`` (a seq), whose action or
+        details contain ``text`` (case-folded). Details are stored as canonical JSON bytes, which SQL
+        cannot search alike on every backend, so the filter runs here, a batch at a time."""
+        needle = text.casefold()
+        c = audit_log.c
+        found: list[AuditRecord] = []
+        upper = before
+        while len(found) < limit:
+            stmt = select(c.seq, c.at, c.account_id, c.org_id, c.action, c.details, c.prev_hash, c.hash)
+            if upper is not None:
+                stmt = stmt.where(c.seq < upper)
+            rows = self.conn.execute(stmt.order_by(c.seq.desc()).limit(batch)).all()
+            for r in rows:
+                raw = bytes(r[5])
+                if needle and needle not in (r[4] + " " + raw.decode()).casefold():
+                    continue
+                found.append(AuditRecord(r[0], r[1], r[2], r[3], r[4], orjson.loads(raw), r[6], r[7]))
+                if len(found) == limit:
+                    break
+            if len(rows) < batch:
+                break
+            upper = rows[-1][0]
+        return found
 
     def audit_records(self, batch: int = 5000) -> Iterator[tuple[AuditRecord, bytes]]:
         after = 0
