@@ -135,6 +135,9 @@ class AdminMixin:
 
     def get_org(self, name_or_id: str | int) -> Organisation:
         c = organisations.c
+        if isinstance(name_or_id, str) and "\x00" in name_or_id:
+            # No name holds a NUL (PostgreSQL's text cannot), so none matches, on either backend.
+            raise NotFound(f"no organisation {name_or_id!r}")
         cond = c.id == name_or_id if isinstance(name_or_id, int) else c.name == name_or_id
         row = self.conn.execute(select(*_ORG_COLS).where(cond)).first()
         if row is None:
