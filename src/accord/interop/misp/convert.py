@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from accord.domain.errors import InvalidInput
 from accord.interop.misp import mapping
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ ATTACK_GALAXIES = ("mitre-attack-pattern", "mitre-ics-techniques", "mitre-mobile
                    "mitre-enterprise-attack-attack-pattern")
 
 
-class BadEvent(ValueError):
+class BadEvent(InvalidInput):
     """The whole event cannot be read (not JSON, not an event, no uuid)."""
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import orjson
 
+from accord.domain.errors import InvalidInput
 from accord.interop.misp.convert import MAX_EVENT_BYTES
 
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024
@@ -27,7 +28,7 @@ MAX_EVENTS = 100_000
 TIMEOUT = 30.0
 
 
-class FeedError(ValueError):
+class FeedError(InvalidInput):
     """The feed as a whole cannot be read (no manifest, not JSON, unreachable)."""
 
 

@@ -38,6 +38,9 @@ class Loaded:
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     timestamps: dict[str, int] = field(default_factory=dict)  # event uuid -> manifest timestamp loaded
+    manifest: dict[str, int] = field(default_factory=dict)  # the feed's, when one was read
+    etag: str | None = None  # the manifest's
+    unchanged: bool = False  # the manifest had the ETag given: nothing was read
 
     def as_dict(self) -> dict[str, Any]:
         return {"events": self.events, "attributes": self.attributes, "objects": self.objects,
@@ -146,23 +149,29 @@ def load_events(store: Store, principal: Principal, collection: str, items: Iter
 def load_feed(store: Store, principal: Principal, collection: str, location: str,
               group_map: Mapping[str, str] | None = None, benign: Benign | None = None,
               since: Mapping[str, int] | None = None, progress: Callable[[int], None] | None = None,
-              source: feeds.FeedSource | None = None) -> Loaded:
-    """Import a MISP feed; with ``since`` (event uuid -> timestamp already loaded), only the events
-    whose manifest timestamp is newer (MISP's own incremental feed pull)."""
+              source: feeds.FeedSource | None = None, etag: str | None = None) -> Loaded:
+    """Import a MISP feed. With ``since`` (event uuid -> manifest timestamp already loaded), only the
+    events whose manifest timestamp is newer, as MISP itself pulls a feed; with ``etag`` (the
+    manifest's, from the last pull), nothing at all when the manifest has not changed (HTTP 304)."""
     own = source is None
     source = source or feeds.FeedSource(location)
     result = Loaded()
     try:
-        manifest_name = source.name_of("manifest.json")
-        raw = source.fetch("manifest.json", feeds.MAX_MANIFEST_BYTES).body or b""
-        manifest = feeds.parse_manifest(raw, manifest_name)
+        fetched = source.fetch("manifest.json", feeds.MAX_MANIFEST_BYTES, etag)
+        result.etag = fetched.etag
+        if fetched.body is None:
+            result.unchanged = True
+            return result
+        manifest = feeds.parse_manifest(fetched.body, source.name_of("manifest.json"))
+        result.manifest = manifest
         wanted = [u for u, ts in manifest.items() if since is None or ts == 0 or ts > since.get(u, -1)]
-        try:
-            hashes = source.fetch("hashes.csv", feeds.MAX_MANIFEST_BYTES).body
-            result.hashes = feeds.count_hashes(hashes or b"")
-        except feeds.FeedError as exc:
-            result.notes.append(f"{exc} (hashes.csv is optional)")
-        def failed(event_uuid: str, why: str) -> None:
+        if since is None:  # a one-off load reports what hashes.csv lists; a peer's pull does not need it
+            try:
+                result.hashes = feeds.count_hashes(source.fetch("hashes.csv", feeds.MAX_MANIFEST_BYTES).body or b"")
+            except feeds.FeedError as exc:
+                result.notes.append(f"{exc} (hashes.csv is optional)")
+
+        def failed(_event_uuid: str, why: str) -> None:
             result.problems.append(why)
 
         for event_uuid, body in feeds.events(source, wanted, failed):
