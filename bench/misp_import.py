@@ -36,6 +36,7 @@ from accord.services import admin
 from accord.store.migrate import upgrade
 from accord.store.repository import Store
 
+ISAC = "5d3a3f02-45b8-4c8b-9d6e-1c1a6c7b1f10"
 _TYPES = ("ip-dst", "domain", "url", "md5", "sha256", "email-src")
 
 
@@ -70,7 +71,7 @@ def make_events(count: int, attributes: int, seed: int = 7) -> list[bytes]:
                 # with a uuid: misp-stix alone fails on a sighting without one (Accord derives it)
                 attr["Sighting"] = [{"type": "0", "date_sighting": "1700000100", "source": "sensor",
                                      "uuid": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-                                     "Organisation": {"name": "ICS-ISAC", "uuid": "5d3a3f02-45b8-4c8b-9d6e-1c1a6c7b1f10"}}]
+                                     "Organisation": {"name": "ICS-ISAC", "uuid": ISAC}}]
             attrs.append(attr)
         event = {"uuid": str(uuid.UUID(int=rng.getrandbits(128), version=4)), "info": f"campaign {n}",
                  "date": "2023-11-14", "timestamp": str(1_700_000_000 + n), "analysis": "2", "threat_level_id": "2",
