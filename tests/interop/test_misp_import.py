@@ -228,4 +228,63 @@ def test_accord_load_takes_events_and_feeds(tmp_path: Path, served: tuple[Path, 
     raw = run("load", str(path), *d, ok=False)
     assert raw["problems"] == [f"{path}: event {e.uuid}: attribute 1 (nope): no valid uuid"]
     assert "only for IOC lists" in run("load", str(path), "--tlp", "red", *d, ok=False)
+    listed = tmp_path / "list.txt"
+    listed.write_text("198.51.100.7\n")
+    assert "only for MISP events and feeds" in run("load", str(listed), "--misp-group", "a=b", *d, ok=False)
+    assert "MISP_GROUP=GROUP" in run("load", str(path), "--misp-group", "nonsense", *d, ok=False)
+    assert "no sharing group 'nope'" in run("load", str(path), "--misp-group", "a=nope", *d, ok=False)
+
+
+def test_accord_load_records_sightings_for_corroboration(tmp_path: Path) -> None:
+    """As the server does: a MISP event's sightings by two organisations make the indicator corroborated."""
+    from accord.config import Settings
+
+    d = ["--data-dir", str(tmp_path / "n"), "--json"]
+    run("init", "--org", "cert-xx", "--country", "xx", *d)
+    e = event()
+    a = e.add_attribute("ip-dst", "198.51.100.7", to_ids=True)
+    a.sightings.append(sighting(CIRCL))
+    a.sightings.append(sighting(ICS_ISAC, when=1_700_000_100))
+    path = tmp_path / "event.json"
+    path.write_text(json.dumps(as_dict(e)))
+    assert run("load", str(path), *d)["failed"] == 0
+    store = Store.open(f"sqlite:///{Settings.from_env(d[1]).db_path}")
+    try:
+        with store.read() as tx:
+            assert len(tx.sighted_by([f"indicator--{a.uuid}"])[f"indicator--{a.uuid}"]) == 2
+    finally:
+        store.close()
     assert "give a file to load" in run("load", *d, ok=False)
+
+
+def test_hostile_http_feeds_are_bounded(node: Node, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An event that redirects elsewhere or is larger than the limit is reported; the rest loads."""
+    events = _feed_events()
+    root = write_feed(tmp_path / "feed", events)
+    monkeypatch.setattr(feeds, "MAX_EVENT_BYTES", 4096)
+    (root / f"{events[1].uuid}.json").write_text(json.dumps({"Event": {"uuid": events[1].uuid, "info": "x" * 5000}}))
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            if self.path == f"/{events[0].uuid}.json":
+                self.send_response(302)
+                self.send_header("Location", "http://198.51.100.1/elsewhere.json")
+                self.end_headers()
+                return
+            super().do_GET()
+
+        def log_message(self, *_args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(Handler, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        done = load.load_feed(node.store, _as(node.store, "energy-co-analyst"), "default",
+                              f"http://127.0.0.1:{server.server_address[1]}/")
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+    assert done.events == 1
+    assert [p.rsplit(": ", 1)[-1] for p in done.problems] == ["HTTP 302", "larger than 4096 bytes"]

@@ -87,7 +87,10 @@ def load_misp(settings: Settings, bundle: Path | None, collection_name: str, acc
         from accord.sensor import warninglists
 
         benign = warninglists.Benign(warninglists.load(warninglist_dir))
+    from accord.federation.runtime import install
+
     store = store_for(settings)
+    install(store, settings.data_dir)  # as the server does: sightings are recorded for corroboration
     principal = admin.principal_for(store, account_name)
     o = out()
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
