@@ -33,7 +33,7 @@ def test_event_reach(distribution: Any, tag: str | None, level: Tlp) -> None:
     element: dict[str, Any] = {"Tag": [{"name": tag}] if tag else []}
     if distribution is not None:
         element["distribution"] = distribution
-    assert mapping.reach_of(element, None) == Reach(level)
+    assert mapping.reach_of(element, None) == Reach(level, OWNER_ONLY if distribution == 0 else None)
 
 
 def test_sharing_groups_narrow_and_conflict() -> None:
@@ -42,6 +42,7 @@ def test_sharing_groups_narrow_and_conflict() -> None:
     assert mapping.reach_of({"distribution": 5}, grid) == grid  # inherits
     assert mapping.reach_of({"distribution": 4, "SharingGroup": {"name": "water"}}, grid) == Reach(Tlp.RED, OWNER_ONLY)
     assert mapping.reach_of({"distribution": 4}, None).group == OWNER_ONLY  # a group MISP did not name
+    assert mapping.reach_of({"distribution": 0}, grid) == Reach(Tlp.RED, OWNER_ONLY)  # "your organisation only"
     assert mapping.reach_of({"Tag": [{"name": "tlp:clear"}]}, Reach(Tlp.AMBER)) == Reach(Tlp.AMBER)
 
 

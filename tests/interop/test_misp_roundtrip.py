@@ -85,6 +85,7 @@ def test_attack_for_ics_through_misp_and_back(node: Node, tmp_path: Path) -> Non
 
 
 GRID = "marking-definition--6b1d6c3e-2a4b-4a3f-9b1e-0c2d4e6f8a10"
+WATER = "marking-definition--7c1d6c3e-2a4b-4a3f-9b1e-0c2d4e6f8a10"
 _LEVELS = st.sampled_from(list(Tlp))
 
 
@@ -97,13 +98,14 @@ def _indicator(n: int, level: Tlp, grouped: bool) -> dict[str, Any]:
 
 
 @settings(deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=60)
-@given(container=st.one_of(st.none(), _LEVELS),
+@given(container=st.one_of(st.none(), _LEVELS), container_group=st.sampled_from([None, GRID, WATER]),
        members=st.lists(st.tuples(_LEVELS, st.booleans()), min_size=1, max_size=5))
-def test_markings_never_widen_through_misp_and_back(container: Tlp | None, members: list[tuple[Tlp, bool]]) -> None:
+def test_markings_never_widen_through_misp_and_back(container: Tlp | None, container_group: str | None,
+                                                    members: list[tuple[Tlp, bool]]) -> None:
     """Served as a MISP event and imported again, no object is readable by anyone who could not read
     it before: its TLP is at least as restrictive, and a group's object stays the group's (or the
     importer's alone)."""
-    groups = {GRID: serve.Group(7, "grid-operators")}
+    groups = {GRID: serve.Group(7, "grid-operators"), WATER: serve.Group(8, "water-utilities")}
     objects = [_indicator(n, level, grouped) for n, (level, grouped) in enumerate(members)]
     feed = serve.Feed({}, ("host-cert", "8b9f5b0e-0000-4000-8000-000000000001"), groups)
     if container is None:  # loose objects are served one event per reach: all of one reach here
@@ -113,18 +115,22 @@ def test_markings_never_widen_through_misp_and_back(container: Tlp | None, membe
         grouping = {"type": "grouping", "spec_version": "2.1", "id": "grouping--9b9f5b0e-0000-4000-8000-000000000001",
                     "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
                     "name": "report", "context": "suspicious-activity", "object_refs": [o["id"] for o in objects],
-                    "object_marking_refs": [TLP2_MARKING_IDS[container]]}
+                    "object_marking_refs": [TLP2_MARKING_IDS[container], *([container_group] if container_group else [])]}
         objects = [grouping, *objects]
-        reach = Reach(container)
+        reach = serve._reach(grouping, groups)
     event = serve.FeedEvent("9b9f5b0e-0000-4000-8000-000000000001", "event", objects, reach, 1_700_000_000)
     served = serve.to_misp(feed, event)
     MISPEvent().load(json.dumps(served))
-    back = {o["id"].partition("--")[2]: o for o in conv.convert(served, "rt", {"grid-operators": GRID}).objects}
+    marks = {"grid-operators": GRID, "water-utilities": WATER}
+    back = {o["id"].partition("--")[2]: o for o in conv.convert(served, "rt", marks).objects}
     for obj in objects:
         found = back.get(obj["id"].partition("--")[2])
         assert found is not None, obj["id"]
         before, after = obj["object_marking_refs"], found["object_marking_refs"]
         level_before, level_after = tlp_of(before), tlp_of(after)
         assert level_before is not None and level_after is not None and level_after >= level_before
-        if GRID in before:
-            assert GRID in after or (level_after is Tlp.RED and len(after) == 1)
+        for group in (GRID, WATER):
+            if group in before:  # the group's members (or the importer alone), never anyone else
+                assert (group in after and len(after) == 2) or (level_after is Tlp.RED and len(after) == 1)
+        if not {GRID, WATER} & set(before):
+            assert not {GRID, WATER} & set(after) or level_after is Tlp.RED

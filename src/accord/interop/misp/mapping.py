@@ -15,8 +15,9 @@ everything that applies to it (:class:`Reach`), and nothing is ever wider than M
 
 - TLP from the tags, the most restrictive tag winning; an unknown ``tlp:`` value (``tlp:ex:chr``)
   counts as RED; no TLP tag is AMBER, as for any unmarked object here (docs/sharing.md);
-- narrowed by distribution: 0 RED, 1 AMBER, 2 GREEN, 3 no narrowing, 4 RED to a sharing group
-  (its members read it, rule 3), 5 or absent as the enclosing event or object;
+- narrowed by distribution: 0 RED to the owner alone (even inside a sharing group's event), 1
+  AMBER, 2 GREEN, 3 no narrowing, 4 RED to a sharing group (its members read it, rule 3), 5 or
+  absent as the enclosing event or object;
 - a sharing group maps to the Accord group of the same name (or named by an explicit mapping);
   an unknown group, or two different groups on one object (MISP would need both, Accord reads a
   group marking as "any of"), leaves the object TLP:RED to the importing organisation alone.
@@ -109,8 +110,8 @@ def reach_of(element: Mapping[str, Any], enclosing: Reach | None) -> Reach:
     distribution = distribution_of(element)
     if distribution is not None and distribution != 5:
         level = DISTRIBUTION_TLP[distribution]
-        own = own.narrow(Reach(level if level is not None else Tlp.CLEAR,
-                               sharing_group_of(element) if distribution == 4 else None))
+        group = sharing_group_of(element) if distribution == 4 else OWNER_ONLY if distribution == 0 else None
+        own = own.narrow(Reach(level if level is not None else Tlp.CLEAR, group))
     return own if enclosing is None else enclosing.narrow(own)
 
 

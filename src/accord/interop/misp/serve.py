@@ -120,9 +120,12 @@ def gather(store: Store, principal: Principal) -> Feed:
 
 
 def _marks(reach: Reach, groups_by_name: Mapping[str, Group]) -> tuple[list[dict[str, str]], dict[str, Any]]:
-    """The MISP tag and distribution fields of a reach."""
-    tags = [{"name": TLP_TAG[reach.tlp]}]
+    """The MISP tag and distribution fields of a reach; a group that is not one of this node's (two
+    groups that both apply, mapping.OWNER_ONLY) is TLP:RED, distribution 0: never wider."""
     group = groups_by_name.get(reach.group) if reach.group else None
+    if reach.group and group is None:
+        reach = Reach(Tlp.RED)
+    tags = [{"name": TLP_TAG[reach.tlp]}]
     if group is None:
         return tags, {"distribution": str(SERVED_DISTRIBUTION[reach.tlp])}
     return tags, {"distribution": "4", "sharing_group_id": str(group.id),
