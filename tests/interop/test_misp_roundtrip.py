@@ -15,7 +15,6 @@ from accord.domain.model import OrgKind
 from accord.domain.tlp import TLP2_MARKING_IDS, Tlp, tlp_of
 from accord.interop.misp import convert as conv
 from accord.interop.misp import load, serve
-from accord.interop.misp.mapping import Reach
 from accord.services import admin
 from accord.store.migrate import upgrade
 from accord.store.repository import Store
@@ -115,7 +114,8 @@ def test_markings_never_widen_through_misp_and_back(container: Tlp | None, conta
         grouping = {"type": "grouping", "spec_version": "2.1", "id": "grouping--9b9f5b0e-0000-4000-8000-000000000001",
                     "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
                     "name": "report", "context": "suspicious-activity", "object_refs": [o["id"] for o in objects],
-                    "object_marking_refs": [TLP2_MARKING_IDS[container], *([container_group] if container_group else [])]}
+                    "object_marking_refs": [TLP2_MARKING_IDS[container],
+                                            *([container_group] if container_group else [])]}
         objects = [grouping, *objects]
         reach = serve._reach(grouping, groups)
     event = serve.FeedEvent("9b9f5b0e-0000-4000-8000-000000000001", "event", objects, reach, 1_700_000_000)
