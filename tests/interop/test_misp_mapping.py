@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import uuid
 from typing import Any
 
 import pytest
@@ -163,3 +165,35 @@ def test_no_object_reads_wider_than_its_event_or_attribute_says(
         level = tlp_of(obj["object_marking_refs"])
         assert obj["object_marking_refs"][0] in TLP2_MARKING_IDS.values()
         assert level is not None and level >= floors.get(obj["id"].partition("--")[2], event_floor)
+
+
+def _misp_types() -> list[str]:
+    """Every attribute type PyMISP knows (its describeTypes.json, the list MISP itself serves)."""
+    from pathlib import Path
+
+    import pymisp
+
+    types: list[str] = json.loads((Path(pymisp.__file__).parent / "data" / "describeTypes.json").read_text())[
+        "result"]["types"]
+    return types
+
+
+_ODD_VALUES = ["198.51.100.7", "evil.example", "http://evil.example/a?b='c'", "d41d8cd98f00b204e9800998ecf8427e",
+               "a|b", "1.2.3.4|80", "\u202egnp.exe", "' OR 1=1 --", "[ipv4-addr:value = '1.2.3.4']", "0" * 300]
+
+
+def test_every_misp_attribute_type_converts_or_is_named() -> None:
+    """Each of PyMISP's attribute types, with plausible and hostile values: every attribute becomes
+    STIX marked at least as narrowly as its event, or is named as a problem; nothing is lost unsaid."""
+    for misp_type in _misp_types():
+        e = as_dict(event(tlp="tlp:amber"))
+        e["Event"]["Attribute"] = [{"type": misp_type, "value": v, "to_ids": True, "category": "Other",
+                                    "uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{misp_type}|{v}"))}
+                                   for v in _ODD_VALUES]
+        done = conv.convert(e, "e.json")
+        sent = {a["uuid"] for a in e["Event"]["Attribute"]}
+        made = {o["id"].partition("--")[2] for o in done.objects} & sent
+        named = {u for u in sent if any(u in p for p in done.problems)}
+        assert made | named == sent and not made & named, misp_type
+        for obj in done.objects:
+            assert (tlp_of(obj["object_marking_refs"]) or Tlp.RED) >= Tlp.AMBER, (misp_type, obj["id"])

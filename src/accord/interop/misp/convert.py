@@ -54,7 +54,8 @@ class Converted:
     info: str
     objects: list[dict[str, Any]]
     attributes: int
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # what was dropped: the load reports them
+    notes: list[str] = field(default_factory=list)  # what misp-stix said while converting the rest
     flagged: int = 0
     groups: set[str] = field(default_factory=set)
 
@@ -153,8 +154,9 @@ def _list(holder: Mapping[str, Any], key: str) -> list[Any]:
     return found if isinstance(found, list) else []
 
 
-def _clean(event: dict[str, Any], where: str, problems: list[str]) -> int:
-    """Drop what cannot be converted, each with a problem; returns how many attributes remain."""
+def _clean(event: dict[str, Any], where: str, problems: list[str], labels: dict[str, str]) -> int:
+    """Drop what cannot be converted, each with a problem; returns how many attributes remain and
+    names each kept top-level attribute and object in ``labels`` (uuid -> "attribute 3 (uuid)")."""
     count = 0
     attributes = _list(event, "Attribute")
     objects = _list(event, "Object")
@@ -169,6 +171,7 @@ def _clean(event: dict[str, Any], where: str, problems: list[str]) -> int:
         _sightings(attribute)
         _galaxies(attribute)
         kept.append(attribute)
+        labels[attribute["uuid"].lower()] = f"attribute {n} ({attribute['uuid']}, {attribute['type']})"
     event["Attribute"] = kept
     count += len(kept)
     kept_objects = []
@@ -187,6 +190,7 @@ def _clean(event: dict[str, Any], where: str, problems: list[str]) -> int:
         if inner:
             kept_objects.append({**obj, "Attribute": inner})
             count += len(inner)
+            labels[obj["uuid"].lower()] = f"object {n} ({obj['uuid']}, {obj['name']})"
     event["Object"] = kept_objects
     for key in ("Tag", "Galaxy"):
         if key in event and not isinstance(event[key], list):
@@ -243,19 +247,22 @@ def convert(raw: bytes | Mapping[str, Any], name: str, group_markings: Mapping[s
     event = orjson.loads(orjson.dumps(event))  # our own copy: the cleaning below edits it
     where = f"{name}: event {event['uuid']}"
     problems: list[str] = []
-    count = _clean(event, where, problems)
+    labels: dict[str, str] = {}
+    count = _clean(event, where, problems, labels)
     parser = MISPtoSTIX21Parser()
     try:
         parser.parse_misp_event({"Event": event})
         objects: list[dict[str, Any]] = orjson.loads(parser.bundle.serialize())["objects"]
     except Exception as exc:  # misp-stix raises whatever its input provokes; the event is refused whole
         raise BadEvent(f"{where}: misp-stix could not convert it ({type(exc).__name__}: {exc})") from None
-    for messages in (parser.errors or {}).values():
-        problems.extend(f"{where}: misp-stix: {m.splitlines()[0]}" for m in messages)
+    notes = [f"{where}: misp-stix: {m.splitlines()[0][:300]}" for ms in (parser.errors or {}).values() for m in ms]
+    made = {str(o.get("id", "")).partition("--")[2] for o in objects}
+    problems.extend(f"{where}: {label}: misp-stix made nothing of it (a value its type does not allow?)"
+                    for key, label in labels.items() if key not in made)
     _sighters(objects)
     top, by_uuid = mapping.reaches(event)
     objects, resolved = mapping.apply_markings(objects, top, by_uuid, group_markings or {})
-    done = Converted(event["uuid"], str(event.get("info", "")), objects, count, problems)
+    done = Converted(event["uuid"], str(event.get("info", "")), objects, count, problems, notes)
     done.groups = {r.group for r in [top, *by_uuid.values()] if r.group and r.group != mapping.OWNER_ONLY}
     if benign is not None:
         done.flagged = _flag(objects, _values(event), benign)

@@ -124,8 +124,8 @@ def load_events(store: Store, principal: Principal, collection: str, items: Iter
         except conv.BadEvent as exc:
             result.problems.append(str(exc))
             continue
-        result.problems.extend(p for p in converted.problems if "misp-stix:" not in p or "Error with" in p)
-        result.notes.extend(p for p in converted.problems if "misp-stix:" in p and "Error with" not in p)
+        result.problems.extend(converted.problems)
+        result.notes.extend(converted.notes)
         for group in sorted(converted.groups - set(markings)):
             result.notes.append(f"{name}: event {converted.event_uuid}: sharing group {group!r} is not a group "
                                 "here: what it restricts is stored TLP:RED for your organisation only")
