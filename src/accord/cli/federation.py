@@ -62,6 +62,7 @@ def peer() -> None:
 @click.argument("url")
 @click.option("--fingerprint", help="The peer's key fingerprint, confirmed out of band (prompted if absent).")
 @click.option("--feed", is_flag=True, help="A plain TAXII 2.1 server to pull from, not an Accord node.")
+@click.option("--misp-feed", is_flag=True, help="A MISP feed (the URL of its folder) to pull from (docs/interop.md).")
 @click.option("--collections", default="default", show_default=True, help="Local collections that flow both ways.")
 @click.option("--tlp", "levels", default="clear,green", show_default=True, help="TLP levels that may flow to it.")
 @click.option("--groups", default="", help="Sharing groups whose objects may flow to it (named recipients).")
@@ -69,12 +70,15 @@ def peer() -> None:
 @click.option("--api-root", default="default", show_default=True)
 @click.option("--credential", default=None, help="Our API key at the peer (or user:password for a feed).")
 @node_options
-def peer_add(settings: Settings, name: str, url: str, fingerprint: str | None, feed: bool, collections: str,
-             levels: str, groups: str, remote_collection: str, api_root: str, credential: str | None) -> None:
+def peer_add(settings: Settings, name: str, url: str, fingerprint: str | None, feed: bool, misp_feed: bool,
+             collections: str, levels: str, groups: str, remote_collection: str, api_root: str,
+             credential: str | None) -> None:
     """Register a peer node (or feed) and print the API key its node uses here."""
     from accord.federation import peers as fed
 
-    kind = PeerKind.FEED if feed else PeerKind.NODE
+    if feed and misp_feed:
+        raise click.UsageError("--feed (TAXII) or --misp-feed, not both")
+    kind = PeerKind.MISP if misp_feed else PeerKind.FEED if feed else PeerKind.NODE
     if kind is PeerKind.NODE and fingerprint is None:
         remote = fed.fetch_identity(url)
         click.confirm(f"{url} is node {remote.name} ({remote.node_id}) with key fingerprint\n  "

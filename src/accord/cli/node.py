@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from accord.cli import lists
+from accord.cli import lists, misp
 from accord.cli.common import add_switch_commands, node_options, out, store_for
 from accord.config import (
     ADMIN_ACCOUNT,
@@ -425,18 +425,28 @@ def collection_show(settings: Settings, collection_name: str) -> None:
 
 
 @click.command()
-@click.argument("bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("bundle", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--collection", "collection_name", default=DEFAULT_COLLECTION_ALIAS, show_default=True)
 @click.option("--as", "--account", "account_name", default=ADMIN_ACCOUNT, show_default=True,
               help="The account (and so organisation) the objects are stored for.")
 @lists.list_options
+@misp.misp_options
 @node_options
-def load(settings: Settings, bundle: Path, collection_name: str, account_name: str, **list_opts: Any) -> None:
-    """Load a STIX 2.1 bundle file, or an IOC list (.csv, .txt; docs/lists.md), into a collection.
+def load(settings: Settings, bundle: Path | None, collection_name: str, account_name: str, **list_opts: Any) -> None:
+    """Load a STIX 2.1 bundle file, an IOC list (.csv, .txt; docs/lists.md), a MISP event file or a
+    MISP feed (--misp-feed; docs/interop.md) into a collection.
 
     Exits 1 when any object was refused or any list line was bad, after listing each one (file, object
     id or line, reason).
     """
+    misp_opts = misp.take_options(list_opts)
+    if misp.wants_misp(bundle, misp_opts):
+        lists.refuse_list_options(bundle or Path(misp_opts["misp_feed"]), list_opts)
+        misp.load_misp(settings, bundle, collection_name, account_name, **misp_opts)
+        return
+    if bundle is None:
+        raise click.UsageError("give a file to load, or --misp-feed DIR_OR_URL")
+    misp.refuse_misp_options(bundle, misp_opts)
     if lists.is_list(bundle):
         lists.load_list(settings, bundle, collection_name, account_name, **list_opts)
         return

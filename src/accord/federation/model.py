@@ -14,6 +14,7 @@ MAX_HOPS = 16  # a relay chain longer than this is a loop or a misconfiguration:
 class PeerKind(StrEnum):
     NODE = "node"  # another Accord node: signed objects both ways
     FEED = "feed"  # any TAXII 2.1 server we pull from; its objects enter as if posted here
+    MISP = "misp"  # a MISP feed we pull from (accord.interop.misp.peer); the same, converted from MISP
 
 
 @dataclass(frozen=True, slots=True)

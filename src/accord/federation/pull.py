@@ -54,6 +54,10 @@ def pull(store: Store, name: str, client: httpx.Client | None = None,
     With ``wanted`` (repair), read from the beginning and keep only those (id, version) pairs.
     """
     peer, principal, target = _peer(store, name)
+    if peer.kind is PeerKind.MISP:
+        from accord.interop.misp import peer as misp_peer
+
+        return misp_peer.pull(store, peer, principal, target)
     own = client or httpx.Client(timeout=60)
     received = refused = 0
     try:

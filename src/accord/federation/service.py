@@ -25,10 +25,11 @@ FEED_POLL_SECONDS = 5.0
 
 
 async def _feeds(store: Store) -> None:
-    """Pull every feed source (any TAXII 2.1 server) with its added_after cursor, every few seconds."""
+    """Pull every feed source (any TAXII 2.1 server, with its added_after cursor; a MISP feed, with its
+    manifest's ETag and timestamps) every few seconds."""
     while True:
         with store.read() as tx:
-            feeds = [p for p in tx.list_peers() if p.kind is PeerKind.FEED]
+            feeds = [p for p in tx.list_peers() if p.kind in (PeerKind.FEED, PeerKind.MISP)]
         for feed in feeds:
             with contextlib.suppress(Exception):  # the error is recorded on the peer row by pull_feed
                 await run_in_threadpool(pull, store, feed.name)

@@ -48,6 +48,11 @@ _ATTRIBUTE_KINDS: dict[str, Kind] = {
 }
 
 
+def attribute_kind(misp_type: str) -> Kind | None:
+    """The kind of value a MISP attribute type holds, as the lists' ``matching_attributes`` use it."""
+    return _ATTRIBUTE_KINDS.get(misp_type)
+
+
 @dataclass(frozen=True, slots=True)
 class WarningList:
     """One MISP warninglist: id (directory name), display name, type, entries, kinds it applies to."""
