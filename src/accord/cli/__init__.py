@@ -27,6 +27,7 @@ _COMMAND_MODULES = (
     "accord.cli.federation",
     "accord.cli.privacy",
     "accord.cli.decay",
+    "accord.cli.advisories",
 )
 _DEFAULT_COMMAND = "serve"
 

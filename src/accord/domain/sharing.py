@@ -122,3 +122,13 @@ def may_forward(agreement: Agreement, visibility: Visibility, originated_here: b
     if level in (Tlp.RED, Tlp.AMBER_STRICT) or level not in agreement.levels:
         return False
     return originated_here or level is not Tlp.AMBER
+
+
+def may_publish(visibility: Visibility) -> bool:
+    """Whether a version may go to the public sphere (accord.web.public: pages, feed, their links,
+    counts and search), to readers nobody authenticated: TLP:CLEAR alone, never a sharing group's,
+    never an unmarked one (rule 5 makes it AMBER), and only while the newest version of its object is
+    publishable too (rule 6: narrowing an object withdraws it from the public as well)."""
+    if visibility.latest is not None and not may_publish(visibility.latest):
+        return False
+    return not visibility.groups and visibility.tlp is Tlp.CLEAR

@@ -379,3 +379,22 @@ search_text = Table(
 
 FULL_TEXT_NAMES = frozenset({"search_fts", "search_fts_data", "search_fts_idx", "search_fts_docsize",
                              "search_fts_config", "search_text_tsv"})
+
+# Public advisories (issue 18, accord.services.advisories): the review record. ``content`` is the
+# reviewed text (JSON of accord.domain.advisories.Content); ``published`` the ``modified`` of the
+# report version a person approved, the only version the public pages show.
+advisories = Table(
+    "advisories", metadata,
+    Column("id", String(80), primary_key=True),  # the report's STIX id
+    Column("state", String(16), nullable=False),  # draft, published, rejected
+    Column("source", String(300), nullable=False),  # "manual", or the incident a draft came from
+    Column("content", Text, nullable=False),
+    Column("drafted_by", Integer, ForeignKey("accounts.id"), nullable=True),
+    Column("drafted_at", BigInteger, nullable=False),
+    Column("reviewed_by", Integer, ForeignKey("accounts.id"), nullable=True),
+    Column("reviewed_at", BigInteger, nullable=True),
+    Column("reason", Text, nullable=True),
+    Column("published", String(40), nullable=True),
+    Column("first_published", String(40), nullable=True),
+    Index("advisories_state", "state"),
+)
