@@ -28,6 +28,7 @@ _COMMAND_MODULES = (
     "accord.cli.privacy",
     "accord.cli.decay",
     "accord.cli.advisories",
+    "accord.cli.assets",
 )
 _DEFAULT_COMMAND = "serve"
 

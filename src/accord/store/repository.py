@@ -15,6 +15,7 @@ from sqlalchemy import BigInteger, Connection, Engine, String, bindparam, cast, 
 from accord.store import fast
 from accord.store.admin import AdminMixin
 from accord.store.advisories import AdvisoriesMixin
+from accord.store.assets import AssetsMixin
 from accord.store.audit import AuditMixin
 from accord.store.engine import WalCheckpointer, make_engine, take_write_lock, writer_queue
 from accord.store.federation import FederationMixin
@@ -34,7 +35,8 @@ _GET_STATUS = select(statuses.c.api_root_id, statuses.c.org_id, statuses.c.body)
     statuses.c.id == bindparam("id"))
 
 
-class Tx(ObjectsMixin, AdminMixin, AuditMixin, FederationMixin, SessionsMixin, AdvisoriesMixin):
+class Tx(ObjectsMixin, AdminMixin, AuditMixin, FederationMixin, SessionsMixin, AdvisoriesMixin,
+         AssetsMixin):
     def __init__(self, conn: Connection, secrets: SecretBox | None = None) -> None:
         self.conn = conn
         self.secrets = secrets

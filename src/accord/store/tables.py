@@ -398,3 +398,25 @@ advisories = Table(
     Column("first_published", String(40), nullable=True),
     Index("advisories_state", "state"),
 )
+
+# The asset registry (issue 18, accord.services.assets): what small organisations own, to warn them.
+# Kept on this node only (contacts are personal data); never a STIX object, never federated.
+asset_orgs = Table(
+    "asset_orgs", metadata,
+    Column("org_id", Integer, ForeignKey("organisations.id"), primary_key=True),
+    Column("language", String(35), nullable=False),  # RFC 5646 tag of its notices
+    Column("covered_by", Integer, ForeignKey("organisations.id"), nullable=False),  # the partner it turns to
+    Column("registered_at", BigInteger, nullable=False),
+)
+
+assets = Table(
+    "assets", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("org_id", Integer, ForeignKey("organisations.id"), nullable=False),
+    Column("kind", String(16), nullable=False),  # network, domain, software, contact, webhook
+    Column("value", String(400), nullable=False),  # normalised (accord.domain.assets.parse_asset)
+    Column("disputed", Boolean, nullable=False),  # registered knowing it overlaps another's claim
+    Column("added_at", BigInteger, nullable=False),
+    Index("assets_claim", "org_id", "kind", "value", unique=True),
+    Index("assets_kind", "kind"),
+)

@@ -1,4 +1,4 @@
-"""Public advisories and their review (issue 18): one row per advisory, draft to published or rejected.
+"""The public sphere (issue 18): advisories and their review; the asset registry of small organisations.
 
 Revision ID: 0014
 """
@@ -30,7 +30,26 @@ def upgrade() -> None:
         sa.Column("first_published", sa.String(40), nullable=True),
     )
     op.create_index("advisories_state", "advisories", ["state"])
+    op.create_table(
+        "asset_orgs",
+        sa.Column("org_id", sa.Integer, sa.ForeignKey("organisations.id"), primary_key=True),
+        sa.Column("language", sa.String(35), nullable=False),
+        sa.Column("covered_by", sa.Integer, sa.ForeignKey("organisations.id"), nullable=False),
+        sa.Column("registered_at", sa.BigInteger, nullable=False),
+    )
+    op.create_table(
+        "assets",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("org_id", sa.Integer, sa.ForeignKey("organisations.id"), nullable=False),
+        sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column("value", sa.String(400), nullable=False),
+        sa.Column("disputed", sa.Boolean, nullable=False),
+        sa.Column("added_at", sa.BigInteger, nullable=False),
+    )
+    op.create_index("assets_claim", "assets", ["org_id", "kind", "value"], unique=True)
+    op.create_index("assets_kind", "assets", ["kind"])
 
 
 def downgrade() -> None:
-    op.drop_table("advisories")
+    for name in ("assets", "asset_orgs", "advisories"):
+        op.drop_table(name)
