@@ -29,6 +29,7 @@ _COMMAND_MODULES = (
     "accord.cli.decay",
     "accord.cli.advisories",
     "accord.cli.assets",
+    "accord.cli.notices",
 )
 _DEFAULT_COMMAND = "serve"
 

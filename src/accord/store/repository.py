@@ -19,6 +19,7 @@ from accord.store.assets import AssetsMixin
 from accord.store.audit import AuditMixin
 from accord.store.engine import WalCheckpointer, make_engine, take_write_lock, writer_queue
 from accord.store.federation import FederationMixin
+from accord.store.notices import NoticesMixin
 from accord.store.objects import ObjectsMixin
 from accord.store.secrets import SecretBox
 from accord.store.sessions import SessionsMixin
@@ -36,7 +37,7 @@ _GET_STATUS = select(statuses.c.api_root_id, statuses.c.org_id, statuses.c.body)
 
 
 class Tx(ObjectsMixin, AdminMixin, AuditMixin, FederationMixin, SessionsMixin, AdvisoriesMixin,
-         AssetsMixin):
+         AssetsMixin, NoticesMixin):
     def __init__(self, conn: Connection, secrets: SecretBox | None = None) -> None:
         self.conn = conn
         self.secrets = secrets

@@ -420,3 +420,47 @@ assets = Table(
     Index("assets_claim", "org_id", "kind", "value", unique=True),
     Index("assets_kind", "kind"),
 )
+
+# Notices (issue 18, accord.services.notices): what partners' data said about registered assets.
+# An item is one (organisation, reason, value) until it is sent in a notice; a notice is one digest.
+notice_items = Table(
+    "notice_items", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("org_id", Integer, ForeignKey("organisations.id"), nullable=False),
+    Column("reason", String(16), nullable=False),  # sighting, indicator, advisory
+    Column("value", String(400), nullable=False),
+    Column("subjects", Text, nullable=False),  # JSON list of the STIX ids that said it (at most 100)
+    Column("times", Integer, nullable=False),
+    Column("first_seen", BigInteger, nullable=False),
+    Column("last_seen", BigInteger, nullable=False),
+    Column("notice_id", String(60), ForeignKey("notices.id"), nullable=True),  # None until digested
+    Index("notice_items_open", "org_id", "reason", "value"),
+)
+
+notices = Table(
+    "notices", metadata,
+    Column("id", String(60), primary_key=True),  # notice--<uuid4>
+    Column("org_id", Integer, ForeignKey("organisations.id"), nullable=False),
+    Column("created", BigInteger, nullable=False),
+    Column("language", String(35), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("acknowledged_at", BigInteger, nullable=True),
+    Index("notices_org", "org_id"),
+)
+
+# The durable outbox: a message is written with its notice, in the same transaction, and leaves only
+# by delivery (sent) or by giving up after bounded retries (failed, kept for an operator).
+notice_outbox = Table(
+    "notice_outbox", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("notice_id", String(60), ForeignKey("notices.id"), nullable=False),
+    Column("channel", String(10), nullable=False),  # email, webhook
+    Column("target", String(400), nullable=False),
+    Column("state", String(10), nullable=False),  # pending, sent, failed
+    Column("attempts", Integer, nullable=False),
+    Column("next_at", BigInteger, nullable=False),
+    Column("last_error", Text, nullable=True),
+    Column("sent_at", BigInteger, nullable=True),
+    Index("notice_outbox_due", "state", "next_at"),
+)

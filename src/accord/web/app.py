@@ -13,6 +13,7 @@ from accord.store.repository import Store
 from accord.web import coordination, events, exports, federation, openapi, privacy, public, taxii, ui
 from accord.web.errors import accord_error, http_exception, unexpected_error
 from accord.web.middleware import guard
+from accord.web.public import notices as public_notices
 
 
 class _Guarded(Starlette):
@@ -28,6 +29,7 @@ def create_app(store: Store, http: HttpSettings | None = None) -> Starlette:
     app = _Guarded(
         routes=[*ui.routes(), *public.routes(http), *taxii.routes, *exports.routes, *federation.routes,
                 *events.routes, *coordination.routes, *privacy.routes,
+                Route("/accord/notices", public_notices.for_partner, methods=["GET"]),
                 Route("/openapi.json", openapi.document, methods=["GET"])],
         exception_handlers={**ui.exception_handlers, AccordError: accord_error, HTTPException: http_exception,
                             Exception: unexpected_error},

@@ -193,9 +193,13 @@ class PublicLimit:
 
 def routes(http: HttpSettings) -> list[Route]:
     """The public routes, drawing on one set of buckets (per app, so per worker process)."""
-    pages: dict[str, Any] = {"/public/advisories": index, "/public/advisories.atom": feed,
-                             "/public/advisories/{advisory}": advisory}
+    from accord.web.public import notices
+
+    pages: dict[tuple[str, str], Any] = {
+        ("/public/advisories", "GET"): index, ("/public/advisories.atom", "GET"): feed,
+        ("/public/advisories/{advisory}", "GET"): advisory, ("/public/notices/{notice}", "GET"): notices.confirm_page,
+        ("/public/notices/{notice}", "POST"): notices.acknowledge}
     if http.public_rate > 0:
         buckets = RateLimit(request_response(index), http.public_rate, http.public_burst)  # for its draw()
-        pages = {path: PublicLimit(request_response(endpoint), buckets) for path, endpoint in pages.items()}
-    return [Route(path, endpoint, methods=["GET"]) for path, endpoint in pages.items()]
+        pages = {key: PublicLimit(request_response(endpoint), buckets) for key, endpoint in pages.items()}
+    return [Route(path, endpoint, methods=[method]) for (path, method), endpoint in pages.items()]
