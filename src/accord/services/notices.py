@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -245,3 +245,19 @@ def run(store: Store, now: int | None = None) -> dict[str, int]:
     done = outbox.deliver(store, now)
     return {"items": changed, "notices": len(made), "sent": done.sent, "retrying": done.retrying,
             "failed": done.failed}
+
+
+def _every() -> float:
+    import os
+
+    return float(os.environ.get("ACCORD_NOTICE_SECONDS", "60"))
+
+
+async def run_notices(store: Store, every: float | None = None, clock: Callable[[], int] = now_micros) -> None:
+    """:func:`run` inside ``accord serve`` every ``ACCORD_NOTICE_SECONDS`` (60): several workers may
+    run at once (the scan's cursor moves under the write lock, deliveries are leased)."""
+    import logging
+
+    from accord.services.periodic import run_periodically
+
+    await run_periodically("notices", run, store, every or _every(), clock, logging.getLogger("accord.notices"))
