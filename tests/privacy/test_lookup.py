@@ -106,6 +106,10 @@ def test_budget_and_bad_points(node: Node, keys: dict[str, str], monkeypatch: py
         assert tc.post(url, headers=other, json={"epoch": epoch, "points": [zero]}).status_code == 400
         assert tc.post(url, headers=other, json={"epoch": epoch, "points": ["abc"]}).status_code == 400
         assert tc.post(url, headers=other, json={"epoch": epoch - 1, "points": [point]}).status_code == 409
+        # JSON Schema's integers, as the OpenAPI description promises: 751.0 is one, true is not
+        assert tc.post(url, headers=other, json={"epoch": epoch - 1.0, "points": [point]}).status_code == 409
+        assert tc.post(url, headers=other, json={"epoch": True, "points": [point]}).status_code == 400
+        assert tc.post(url, headers=other, json={"epoch": 2**64, "points": [point]}).status_code == 400
         assert tc.post(url, headers=other, json={"epoch": epoch, "points": [point] * 65}).status_code == 400
         assert tc.post(url, headers=other, content=b"{").status_code == 400
         outsider = {"Authorization": f"Bearer {keys['outsider']}"}

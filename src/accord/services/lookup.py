@@ -171,10 +171,16 @@ def _point(text: Any) -> bytes:
     return raw
 
 
+def _whole(value: Any) -> bool:
+    """An integer as JSON Schema counts them (section 6.1.1 of its validation vocabulary: 751.0 is
+    one), which is what the OpenAPI description promises; booleans are not."""
+    return type(value) is int or (type(value) is float and value.is_integer())
+
+
 def evaluate(store: Store, principal: Principal, root: ApiRoot, key: str, body: Any,
              now: int | None = None) -> dict[str, Any]:
     """Step 2 of the protocol for up to :data:`MAX_POINTS` points of the current epoch."""
-    if not isinstance(body, dict) or not isinstance(body.get("points"), list) or type(body.get("epoch")) is not int:
+    if not isinstance(body, dict) or not isinstance(body.get("points"), list) or not _whole(body.get("epoch")):
         raise InvalidInput('the body is {"epoch": N, "points": [base64, ...]}')
     points = [_point(p) for p in body["points"]]
     if not 1 <= len(points) <= MAX_POINTS:

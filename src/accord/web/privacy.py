@@ -22,6 +22,7 @@ from accord.domain.errors import InvalidInput, NotFound
 from accord.federation import withdraw
 from accord.federation.runtime import runtime_of
 from accord.services import auth, lookup, transparency
+from accord.stix.envelope import loads
 from accord.store.repository import Store
 from accord.web.errors import taxii_error
 
@@ -32,10 +33,7 @@ async def _json_body(request: Request) -> Any:
     raw = await request.body()
     if len(raw) > MAX_BODY:
         raise InvalidInput(f"a body of at most {MAX_BODY} bytes")
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidInput(f"the body is not JSON: {exc}") from None
+    return loads(raw)
 
 
 def _json(value: Any) -> Response:
