@@ -38,6 +38,7 @@ def build_app(settings: Settings, http: HttpSettings | None = None) -> Starlette
     from accord.coordination.scheduler import run_sweeps
     from accord.federation.service import enable as enable_federation
     from accord.federation.withdraw import run_deliveries
+    from accord.services.notices import run_notices
     from accord.services.retention import run_purges
     from accord.web.app import create_app
 
@@ -46,6 +47,7 @@ def build_app(settings: Settings, http: HttpSettings | None = None) -> Starlette
     _also_run(app, run_sweeps)
     _also_run(app, run_purges)
     _also_run(app, run_deliveries)
+    _also_run(app, run_notices)
     _checkpoint_beside_writers(app)
     _collect_less(app)
     return app

@@ -11,6 +11,8 @@ DEFAULT_PORT = 8660
 DEFAULT_BODY_LIMIT = 1024 * 1024
 DEFAULT_RATE_LIMIT = 1000.0
 DEFAULT_RATE_BURST = 2000
+DEFAULT_PUBLIC_RATE = 10.0  # the public pages (accord.web.public): per client address, per worker
+DEFAULT_PUBLIC_BURST = 60
 
 # What ``accord init`` creates: the API root, the collection's alias and the administrator's account.
 DEFAULT_ROOT = "default"
@@ -48,13 +50,16 @@ class HttpSettings:
     with it, never with a request's Host header. ``body_limit`` caps request bodies of every route
     but TAXII Add Objects, which takes its API root's max_content_length. ``rate_limit`` (requests
     per second, 0 for none) and ``rate_burst`` size one token bucket per API key and one per client
-    address, in each worker process.
+    address, in each worker process. ``public_rate`` and ``public_burst`` size the public pages' own
+    bucket per client address (accord.web.public; ACCORD_PUBLIC_RATE_LIMIT, 0 for none).
     """
 
     public_url: str = f"http://127.0.0.1:{DEFAULT_PORT}"
     body_limit: int = DEFAULT_BODY_LIMIT
     rate_limit: float = DEFAULT_RATE_LIMIT
     rate_burst: int = DEFAULT_RATE_BURST
+    public_rate: float = DEFAULT_PUBLIC_RATE
+    public_burst: int = DEFAULT_PUBLIC_BURST
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.public_url)
@@ -71,4 +76,6 @@ class HttpSettings:
         return cls(env.get("ACCORD_PUBLIC_URL", f"http://127.0.0.1:{DEFAULT_PORT}"),
                    int(env.get("ACCORD_BODY_LIMIT", DEFAULT_BODY_LIMIT)),
                    float(env.get("ACCORD_RATE_LIMIT", DEFAULT_RATE_LIMIT)),
-                   int(env.get("ACCORD_RATE_BURST", DEFAULT_RATE_BURST)))
+                   int(env.get("ACCORD_RATE_BURST", DEFAULT_RATE_BURST)),
+                   float(env.get("ACCORD_PUBLIC_RATE_LIMIT", DEFAULT_PUBLIC_RATE)),
+                   int(env.get("ACCORD_PUBLIC_RATE_BURST", DEFAULT_PUBLIC_BURST)))

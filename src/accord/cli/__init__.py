@@ -27,6 +27,9 @@ _COMMAND_MODULES = (
     "accord.cli.federation",
     "accord.cli.privacy",
     "accord.cli.decay",
+    "accord.cli.advisories",
+    "accord.cli.assets",
+    "accord.cli.notices",
 )
 _DEFAULT_COMMAND = "serve"
 

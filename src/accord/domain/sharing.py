@@ -122,3 +122,28 @@ def may_forward(agreement: Agreement, visibility: Visibility, originated_here: b
     if level in (Tlp.RED, Tlp.AMBER_STRICT) or level not in agreement.levels:
         return False
     return originated_here or level is not Tlp.AMBER
+
+
+def may_publish(visibility: Visibility) -> bool:
+    """Whether a version may go to the public sphere (accord.web.public: pages, feed, their links,
+    counts and search), to readers nobody authenticated: TLP:CLEAR alone, never a sharing group's,
+    never an unmarked one (rule 5 makes it AMBER), and only while the newest version of its object is
+    publishable too (rule 6: narrowing an object withdraws it from the public as well)."""
+    if visibility.latest is not None and not may_publish(visibility.latest):
+        return False
+    return not visibility.groups and visibility.tlp is Tlp.CLEAR
+
+
+NOTIFIABLE = frozenset({Tlp.CLEAR, Tlp.GREEN, Tlp.AMBER})
+
+
+def may_notify(reader: Reader, visibility: Visibility) -> bool:
+    """Whether a version may be the basis of a notice to an organisation the reader (the partner that
+    covers it) answers for: the reader may read it, and its level lets a recipient tell the clients
+    it serves (TLP 2.0: AMBER to clients on a need-to-know basis; never AMBER+STRICT or RED, never a
+    sharing group's, which names its readers). The notice names only the organisation's own asset."""
+    if not may_read(reader, visibility) or visibility.groups:
+        return False
+    if visibility.latest is not None and not may_notify(reader, visibility.latest):
+        return False
+    return effective_tlp(visibility) in NOTIFIABLE

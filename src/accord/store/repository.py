@@ -14,9 +14,12 @@ from sqlalchemy import BigInteger, Connection, Engine, String, bindparam, cast, 
 
 from accord.store import fast
 from accord.store.admin import AdminMixin
+from accord.store.advisories import AdvisoriesMixin
+from accord.store.assets import AssetsMixin
 from accord.store.audit import AuditMixin
 from accord.store.engine import WalCheckpointer, make_engine, take_write_lock, writer_queue
 from accord.store.federation import FederationMixin
+from accord.store.notices import NoticesMixin
 from accord.store.objects import ObjectsMixin
 from accord.store.secrets import SecretBox
 from accord.store.sessions import SessionsMixin
@@ -33,7 +36,8 @@ _GET_STATUS = select(statuses.c.api_root_id, statuses.c.org_id, statuses.c.body)
     statuses.c.id == bindparam("id"))
 
 
-class Tx(ObjectsMixin, AdminMixin, AuditMixin, FederationMixin, SessionsMixin):
+class Tx(ObjectsMixin, AdminMixin, AuditMixin, FederationMixin, SessionsMixin, AdvisoriesMixin,
+         AssetsMixin, NoticesMixin):
     def __init__(self, conn: Connection, secrets: SecretBox | None = None) -> None:
         self.conn = conn
         self.secrets = secrets

@@ -379,3 +379,88 @@ search_text = Table(
 
 FULL_TEXT_NAMES = frozenset({"search_fts", "search_fts_data", "search_fts_idx", "search_fts_docsize",
                              "search_fts_config", "search_text_tsv"})
+
+# Public advisories (issue 18, accord.services.advisories): the review record. ``content`` is the
+# reviewed text (JSON of accord.domain.advisories.Content); ``published`` the ``modified`` of the
+# report version a person approved, the only version the public pages show.
+advisories = Table(
+    "advisories", metadata,
+    Column("id", String(80), primary_key=True),  # the report's STIX id
+    Column("state", String(16), nullable=False),  # draft, published, rejected
+    Column("source", String(300), nullable=False),  # "manual", or the incident a draft came from
+    Column("content", Text, nullable=False),
+    Column("drafted_by", Integer, ForeignKey("accounts.id"), nullable=True),
+    Column("drafted_at", BigInteger, nullable=False),
+    Column("reviewed_by", Integer, ForeignKey("accounts.id"), nullable=True),
+    Column("reviewed_at", BigInteger, nullable=True),
+    Column("reason", Text, nullable=True),
+    Column("published", String(40), nullable=True),
+    Column("first_published", String(40), nullable=True),
+    Index("advisories_state", "state"),
+)
+
+# The asset registry (issue 18, accord.services.assets): what small organisations own, to warn them.
+# Kept on this node only (contacts are personal data); never a STIX object, never federated.
+asset_orgs = Table(
+    "asset_orgs", metadata,
+    Column("org_id", Integer, ForeignKey("organisations.id"), primary_key=True),
+    Column("language", String(35), nullable=False),  # RFC 5646 tag of its notices
+    Column("covered_by", Integer, ForeignKey("organisations.id"), nullable=False),  # the partner it turns to
+    Column("registered_at", BigInteger, nullable=False),
+)
+
+assets = Table(
+    "assets", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("org_id", Integer, ForeignKey("organisations.id"), nullable=False),
+    Column("kind", String(16), nullable=False),  # network, domain, software, contact, webhook
+    Column("value", String(400), nullable=False),  # normalised (accord.domain.assets.parse_asset)
+    Column("disputed", Boolean, nullable=False),  # registered knowing it overlaps another's claim
+    Column("added_at", BigInteger, nullable=False),
+    Index("assets_claim", "org_id", "kind", "value", unique=True),
+    Index("assets_kind", "kind"),
+)
+
+# Notices (issue 18, accord.services.notices): what partners' data said about registered assets.
+# An item is one (organisation, reason, value) until it is sent in a notice; a notice is one digest.
+notice_items = Table(
+    "notice_items", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("org_id", Integer, ForeignKey("organisations.id"), nullable=False),
+    Column("reason", String(16), nullable=False),  # sighting, indicator, advisory
+    Column("value", String(400), nullable=False),
+    Column("subjects", Text, nullable=False),  # JSON list of the STIX ids that said it (at most 100)
+    Column("times", Integer, nullable=False),
+    Column("first_seen", BigInteger, nullable=False),
+    Column("last_seen", BigInteger, nullable=False),
+    Column("notice_id", String(60), ForeignKey("notices.id"), nullable=True),  # None until digested
+    Index("notice_items_open", "org_id", "reason", "value"),
+)
+
+notices = Table(
+    "notices", metadata,
+    Column("id", String(60), primary_key=True),  # notice--<uuid4>
+    Column("org_id", Integer, ForeignKey("organisations.id"), nullable=False),
+    Column("created", BigInteger, nullable=False),
+    Column("language", String(35), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("acknowledged_at", BigInteger, nullable=True),
+    Index("notices_org", "org_id"),
+)
+
+# The durable outbox: a message is written with its notice, in the same transaction, and leaves only
+# by delivery (sent) or by giving up after bounded retries (failed, kept for an operator).
+notice_outbox = Table(
+    "notice_outbox", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("notice_id", String(60), ForeignKey("notices.id"), nullable=False),
+    Column("channel", String(10), nullable=False),  # email, webhook
+    Column("target", String(400), nullable=False),
+    Column("state", String(10), nullable=False),  # pending, sent, failed
+    Column("attempts", Integer, nullable=False),
+    Column("next_at", BigInteger, nullable=False),
+    Column("last_error", Text, nullable=True),
+    Column("sent_at", BigInteger, nullable=True),
+    Index("notice_outbox_due", "state", "next_at"),
+)

@@ -46,8 +46,9 @@ class SecurityHeaders:
     """Headers every response carries, replacing any the handler set under the same names.
 
     Cache-Control: no-store goes on every answer to a request with credentials (an API key, or the
-    console's cookies) and on every HTML page: what a key or a session may read is no business of a
-    shared cache. HTML pages get a Content-Security-Policy of their own (:data:`_HTML_CSP`).
+    console's cookies) and on every HTML page but the public ones (``/public/``, accord.web.public)
+    asked for without credentials: what a key or a session may read is no business of a shared
+    cache, and what everybody may read is. HTML pages get a Content-Security-Policy of their own (:data:`_HTML_CSP`).
     Strict-Transport-Security goes out when the node's public URL is https (browsers ignore it over
     plain HTTP, RFC 6797 section 8.1).
     """
@@ -61,7 +62,8 @@ class SecurityHeaders:
         no_store = (b"cache-control", b"no-store")
         self._public = [*common, (b"content-security-policy", _CSP)]
         self._private = [*self._public, no_store]
-        self._html = [*common, (b"content-security-policy", _HTML_CSP), no_store]
+        self._public_html = [*common, (b"content-security-policy", _HTML_CSP)]
+        self._html = [*self._public_html, no_store]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -69,12 +71,13 @@ class SecurityHeaders:
             return
         credentials = _header(scope, b"authorization") is not None or _header(scope, b"cookie") is not None
         chosen = self._private if credentials else self._public
+        html_headers = self._public_html if not credentials and scope["path"].startswith("/public/") else self._html
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = message.get("headers", ())
                 html = any(k == b"content-type" and bytes(v).startswith(b"text/html") for k, v in headers)
-                extra = self._html if html else chosen
+                extra = html_headers if html else chosen
                 names = {name for name, _ in extra}
                 message["headers"] = [h for h in headers if h[0] not in names] + extra
             await send(message)
