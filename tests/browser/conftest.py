@@ -18,8 +18,11 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
+    """One Chromium per test module. Playwright's sync API keeps an asyncio loop running in the main
+    thread while it is open, so it must close before the suite's other directories (whose tests call
+    asyncio.run) come next."""
     if shutil.which(CHROMIUM) is None:
         pytest.skip(f"needs {CHROMIUM} (scripts/test installs Debian's chromium)")
     from playwright.sync_api import sync_playwright

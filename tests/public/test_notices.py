@@ -94,6 +94,10 @@ def test_one_digest_in_french_deduplicated_acknowledged(node: Node, tmp_path: Pa
         assert notices.for_partner(store, host, unacknowledged=True) != []  # a GET records nothing
         assert client.get(f"/public/notices/{notice_id}?t={'0' * 32}").status_code == 404
         assert client.post(f"/public/notices/{notice_id}", data={"t": token[:-1] + "x"}).status_code == 404
+        hostile = client.post("/public/notices/R%C3%9D", content=b"t=%1B%F2%A7%8F%BA%C2%9B",
+                              headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert hostile.status_code == 404  # schemathesis found it: a token that is no ASCII answered 500
+        assert client.get(f"/public/notices/{notice_id}", params={"t": "é" * 32}).status_code == 404
         done = client.post(f"/public/notices/{notice_id}", data={"t": token})
         assert done.status_code == 200 and "votre réception est enregistrée" in done.text
         assert client.post(f"/public/notices/{notice_id}", data={"t": token}).status_code == 200  # once is enough

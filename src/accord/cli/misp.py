@@ -77,10 +77,6 @@ def load_misp(settings: Settings, bundle: Path | None, collection_name: str, acc
 
     if bundle is not None and misp_feed is not None:
         raise click.UsageError("give either an event file or --misp-feed, not both")
-    try:
-        import misp_stix_converter  # noqa: F401 (only asked whether it is installed)
-    except ImportError:
-        raise click.ClickException("MISP needs the misp extra: pip install 'accord[misp]'") from None
     groups = _group_map(misp_groups or ())
     benign = None
     if warninglist_dir is not None:

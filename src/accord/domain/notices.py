@@ -58,7 +58,8 @@ def sign(secret: bytes, notice_id: str) -> str:
 
 
 def valid(secret: bytes, notice_id: str, token: str) -> bool:
-    return hmac.compare_digest(sign(secret, notice_id), token.strip().lower())
+    # bytes, not str: compare_digest refuses non-ASCII str, and a link's token is whatever was typed
+    return hmac.compare_digest(sign(secret, notice_id).encode(), token.strip().lower().encode("utf-8", "replace"))
 
 
 def retry_delay(attempts: int) -> int | None:

@@ -3,7 +3,7 @@
     GET  /public/notices/{notice}?t=TOKEN   a page that asks to confirm (a link checker or a mail
                                             scanner following the link records nothing)
     POST /public/notices/{notice}           t=TOKEN in the form: records the receipt, once
-    GET  /accord/notices[?unacknowledged=true]   the covering partner's notices, as JSON (API key)
+    GET  /accord/notices[?unacknowledged=true|false]   the covering partner's notices, as JSON (API key)
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from accord.domain.errors import InvalidInput
 from accord.services import auth, notices
 from accord.store.repository import Store
 
@@ -64,10 +65,12 @@ async def acknowledge(request: Request) -> Response:
 async def for_partner(request: Request) -> Response:
     store = _store(request)
     authorization = request.headers.get("authorization")
-    only_open = request.query_params.get("unacknowledged", "false").lower() in ("1", "true", "yes")
+    asked = request.query_params.getlist("unacknowledged") or ["false"]
 
     def work() -> list[dict[str, Any]]:
         principal = auth.authenticate(store, authorization)
-        return notices.for_partner(store, principal, only_open)
+        if len(asked) != 1 or asked[0] not in ("true", "false"):
+            raise InvalidInput("unacknowledged is true or false")
+        return notices.for_partner(store, principal, asked[0] == "true")
 
     return Response(orjson.dumps(await run_in_threadpool(work)), media_type="application/json")
