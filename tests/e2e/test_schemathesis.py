@@ -101,10 +101,11 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveNode]:
 
 # Schema-valid is not always valid here: these operations check what JSON Schema cannot say (that a
 # string is an address, a network or a partner's name, that a TLP:RED consultation names a sharing
-# group, that last_seen follows first_seen), so for them a 400 on generated valid data is an answer,
-# and a 404 may be about a partner or object the body names rather than the resource in the URL.
+# group, that last_seen follows first_seen, that a search holds a word or a term), so for them a 400
+# on generated valid data is an answer, and a 404 may be about a partner or object the body names
+# rather than the resource in the URL.
 SEMANTIC_RULES = ["whois", "declareConstituency", "openConsultation", "consultationStep", "createIncident",
-                  "addIncidentEvidence", "assessIncident"]
+                  "addIncidentEvidence", "assessIncident", "search"]
 
 
 def _schema(live: LiveNode) -> OpenApiSchema:
