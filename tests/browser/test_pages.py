@@ -1,5 +1,5 @@
-"""The console's pages in Chromium against real node processes: an object from a real peer with its
-verified provenance, a consultation answered, ATT&CK for ICS uploaded with its progress to the end,
+"""The console's pages in Chromium against real node processes: an address inside a CIDR block a real
+peer shared is searched for, its indicator opened with its verified provenance, a consultation answered, ATT&CK for ICS uploaded with its progress to the end,
 the pattern checked as you type; axe-core finds nothing serious or critical on any of these pages."""
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def test_an_object_from_a_real_peer_shows_its_verified_provenance(page: Any, tmp
     origin, here = Node("origin", tmp_path / "origin"), Node("here", tmp_path / "here")
     try:
         link(origin, here)
-        ind = indicator(21, tlp=Tlp.GREEN, name="Relayed C2")
+        ind = indicator(21, tlp=Tlp.GREEN, name="Relayed C2", pattern="[ipv4-addr:value = '203.0.113.0/24']")
         malware = {"type": "malware", "spec_version": "2.1", "id": "malware--21212121-2121-4121-8121-212121212121",
                    "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
                    "name": "Industroyer2", "is_family": True, "object_marking_refs": ind["object_marking_refs"]}
@@ -70,7 +70,15 @@ def test_an_object_from_a_real_peer_shows_its_verified_provenance(page: Any, tmp
         origin.post([ind, malware, rel])
         wait_until(lambda: {version_of(o) for o in (ind, malware, rel)} <= here.held(), 30, "the objects at here")
         sign_in_with_key(page, here.url, here.admin_key)
-        page.goto(f"{here.url}/objects/{ind['id']}")
+        page.get_by_role("searchbox", name="Search the shared intelligence").fill("anything on 203.0.113.77?")
+        page.get_by_role("searchbox", name="Search the shared intelligence").press("Enter")
+        page.wait_for_url(f"{here.url}/search?*")
+        expect(page.get_by_role("status")).to_contain_text("2 results")
+        found = page.inner_text("main")
+        assert "pattern covers 203.0.113.77 (203.0.113.0/24)" in found and "related by a relationship" in found
+        _no_serious(page, "search page")
+        page.get_by_role("link", name="Relayed C2").click()
+        page.wait_for_url(f"{here.url}/objects/{ind['id']}")
         assert page.get_by_role("heading", name="Relayed C2").is_visible()
         verified = page.locator("[data-verified]")
         assert verified.get_attribute("data-verified") == "true"
