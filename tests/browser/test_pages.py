@@ -1,6 +1,7 @@
 """The console's pages in Chromium against real node processes: an address inside a CIDR block a real
-peer shared is searched for, its indicator opened with its verified provenance, a consultation answered, ATT&CK for ICS uploaded with its progress to the end,
-the pattern checked as you type; axe-core finds nothing serious or critical on any of these pages."""
+peer shared is searched for, its indicator opened with its verified provenance, a consultation
+answered, ATT&CK for ICS uploaded with its progress to the end, the pattern checked as you type;
+axe-core finds nothing serious or critical on any of these pages."""
 
 from __future__ import annotations
 

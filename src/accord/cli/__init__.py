@@ -30,6 +30,7 @@ _COMMAND_MODULES = (
     "accord.cli.advisories",
     "accord.cli.assets",
     "accord.cli.notices",
+    "accord.cli.search",
 )
 _DEFAULT_COMMAND = "serve"
 

@@ -216,6 +216,12 @@ def _audit(store: Store, principal: Principal, query: Query, sensitive: list[Hit
             "kinds": query.kinds, "objects": [h.id for h in sensitive]})
 
 
+def stored_versions(store: Store) -> int:
+    """How many stored versions :func:`reindex` walks."""
+    with store.read() as tx:
+        return index.count_versions(tx.conn)
+
+
 def reindex(store: Store, progress: Any = None, batch: int = 2_000) -> int:
     """Rebuild the whole index from the stored versions (``accord search reindex``); how many versions
     have keys. ``progress(done)`` is called after each batch. One transaction per batch: searches

@@ -184,3 +184,8 @@ def stored_bodies(conn: Connection, after: int, limit: int) -> list[tuple[int, b
     return [(int(r[0]), bytes(r[1])) for r in conn.execute(
         select(o.date_added, o.body).where(o.date_added > after).order_by(o.date_added).limit(limit))]
 
+
+
+def count_versions(conn: Connection) -> int:
+    """How many stored versions a reindex walks (its progress bar's total)."""
+    return int(conn.execute(select(func.count()).select_from(objects)).scalar_one())
