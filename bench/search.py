@@ -25,7 +25,7 @@ found; words must all appear, as in the index's search). Run with fewer queries,
 scan everything; a common word's scan stops at its first 100 rows and ranks nothing.
 
     PYTHONPATH=src:. .venv/bin/python -m bench.search --objects 1000000
-    PYTHONPATH=src:. .venv/bin/python -m bench.search --objects 1000000 --database-url postgresql://...
+    PYTHONPATH=src:. .venv/bin/python -m bench.search --objects 1000000 --postgresql
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ from accord.store.migrate import upgrade
 from accord.store.repository import Store
 from accord.store.tables import objects
 from bench.taxii_data import _FAMILIES, indicator
+from tests.pgserver import PgServer, find_bin
 
 T = "2026-10-01T08:00:00.000Z"
 TECHNIQUES = [f"T08{n:02d}" for n in range(40)]
@@ -125,14 +126,28 @@ def queries(n_objects: int, count: int, seed: int) -> dict[str, list[str]]:
 
 
 @contextmanager
-def store_at(database_url: str | None) -> Iterator[Store]:
-    with tempfile.TemporaryDirectory(prefix="accord-search-bench-") as tmp:
-        store = Store.open(database_url or f"sqlite:///{Path(tmp) / 'accord.db'}")
-        try:
-            upgrade(store.engine)
-            yield store
-        finally:
-            store.close()
+def store_at(database_url: str | None, postgresql: bool = False) -> Iterator[Store]:
+    """A new store: SQLite in a temporary directory, the given database, or a throwaway PostgreSQL
+    on loopback (Debian's postgresql, as the test command starts it)."""
+    server = None
+    if postgresql:
+        bindir = find_bin()
+        if bindir is None:
+            sys.exit("--postgresql needs Debian's postgresql package (scripts/test installs it)")
+        server = PgServer(bindir)
+        server.start()
+        database_url = server.create_database("search_bench")
+    try:
+        with tempfile.TemporaryDirectory(prefix="accord-search-bench-") as tmp:
+            store = Store.open(database_url or f"sqlite:///{Path(tmp) / 'accord.db'}")
+            try:
+                upgrade(store.engine)
+                yield store
+            finally:
+                store.close()
+    finally:
+        if server is not None:
+            server.stop()
 
 
 def populate(store: Store, n_objects: int, console: Console) -> tuple[Principal, float]:
@@ -197,10 +212,12 @@ def main() -> None:
     parser.add_argument("--baseline-queries", type=int, default=5, help="body scans per kind")
     parser.add_argument("--database-url", help="an empty PostgreSQL database to fill (default: SQLite in a temporary"
                                                " directory)")
+    parser.add_argument("--postgresql", action="store_true",
+                        help="fill a throwaway PostgreSQL server started on 127.0.0.1 instead")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     console = Console(stderr=True)
-    with store_at(args.database_url) as store:
+    with store_at(args.database_url, args.postgresql) as store:
         searcher, load_s = populate(store, args.objects, console)
         console.print(f"{args.objects:,} objects added in {load_s:.0f} s ({args.objects / load_s:,.0f} objects/s, "
                       "index included)")
@@ -220,7 +237,7 @@ def main() -> None:
             answered = sum(1 for a, b in zip(scan_found, found[:len(few)], strict=True) if a and b)
             table.add_row(kind, f"{_pct(times, 0.5):.1f}", f"{_pct(times, 0.95):.1f}", f"{_pct(times, 0.99):.1f}",
                           f"{statistics.median(found):.0f}", f"{_pct(scan_times, 0.5):.0f}",
-                          f"{answered} of {len(few)}", f"{_pct(scan_times, 0.5) / _pct(times, 0.5):.1f}x")
+                          f"{answered} of {len(few)}", f"{_pct(scan_times, 0.5) / _pct(times, 0.5):.2g}x")
         table.add_row("all", f"{_pct(everything, 0.5):.1f}", f"{_pct(everything, 0.95):.1f}",
                       f"{_pct(everything, 0.99):.1f}", "", "", "", "")
         Console(width=150).print(table)

@@ -187,3 +187,18 @@ def test_hostile_queries_are_searches_or_clear_errors(node: Node, query: str) ->
 def test_bad_queries_say_why(node: Node, query: str, message: str) -> None:
     with pytest.raises(InvalidInput, match=message):
         svc.search(node.store, admin.principal_for(node.store, "energy-co-analyst"), query)
+
+
+def test_searches_on_postgresql_are_planned_for_their_values(node: Node) -> None:
+    """A generic plan (psycopg prepares a statement run five times) scans every tsvector: the search's
+    transaction asks for custom plans, and only it (bench/search.py, docs/search.md)."""
+    from accord.store import search as index
+
+    s = node.store
+    if s.engine.dialect.name != "postgresql":
+        pytest.skip("plan_cache_mode is PostgreSQL's")
+    with s.read() as tx:
+        index.begin_search(tx.conn)
+        assert tx.conn.exec_driver_sql("SHOW plan_cache_mode").scalar_one() == "force_custom_plan"
+    with s.read() as tx:
+        assert tx.conn.exec_driver_sql("SHOW plan_cache_mode").scalar_one() == "auto"

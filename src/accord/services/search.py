@@ -167,6 +167,7 @@ def search(store: Store, principal: Principal, text: str, limit: int = LIMIT) ->
     query = parse(text)
     hits: dict[str, Hit] = {}
     with store.read() as tx:
+        index.begin_search(tx.conn)
         collections = _readable_collections(tx, principal)
         organisations = tx.list_orgs()
         orgs = {o.id: o.name for o in organisations}

@@ -93,6 +93,16 @@ def clear(conn: Connection) -> None:
         conn.execute(delete(table))
 
 
+def begin_search(conn: Connection) -> None:
+    """On PostgreSQL, plan this transaction's lookups for their values. psycopg prepares a statement
+    run five times, and PostgreSQL then plans it once for any value: a generic plan that, not knowing
+    the words of ``plainto_tsquery`` or how many rows a key has, scans ``search_text`` computing every
+    tsvector (93 ms at 5,000 objects in bench/search.py, instead of 7 ms through the GIN index).
+    ``SET LOCAL`` ends with the transaction, so TAXII reads keep their generic plans."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
+
+
 def _groups(text_value: str) -> frozenset[int]:
     return frozenset(int(g) for g in text_value.split(",")) if text_value else frozenset()
 
