@@ -47,6 +47,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from sqlalchemy import Text, cast, func, literal_column, select
+from tests.pgserver import PgServer, find_bin
 
 from accord.domain.model import OrgKind, Principal
 from accord.domain.sharing import Role
@@ -57,7 +58,6 @@ from accord.store.migrate import upgrade
 from accord.store.repository import Store
 from accord.store.tables import objects
 from bench.taxii_data import _FAMILIES, indicator
-from tests.pgserver import PgServer, find_bin
 
 T = "2026-10-01T08:00:00.000Z"
 TECHNIQUES = [f"T08{n:02d}" for n in range(40)]
