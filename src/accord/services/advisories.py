@@ -33,7 +33,7 @@ from accord.domain.tlp import TLP2_MARKING_IDS, Tlp
 from accord.stix.timestamps import micros_to_timestamp, now_micros, to_micros
 from accord.store.advisories import AdvisoryRow
 from accord.store.objects import ObjectFilter, VersionFilter
-from accord.store.repository import Store
+from accord.store.repository import Store, Tx
 
 DRAFT, PUBLISHED, REJECTED = "draft", "published", "rejected"
 STATES = (DRAFT, PUBLISHED, REJECTED)
@@ -105,6 +105,38 @@ def draft_from_incident(store: Store, principal: Principal, incident_id: str, la
     return draft(store, principal, content, f"incident {incident_id}")
 
 
+def _may_review(tx: Tx, principal: Principal, row: AdvisoryRow) -> bool:
+    """Whether the principal may see a draft in the review: an administrator every one, a
+    contributor those its organisation's accounts drafted (another partner's unpublished text is
+    not its to read), a reader none. Published versions are public anyway (:func:`published`)."""
+    if principal.role is Role.ADMINISTRATOR:
+        return True
+    if principal.role is not Role.CONTRIBUTOR or row.drafted_by is None:
+        return False
+    orgs = {a.id: a.org for a in tx.list_accounts()}
+    return orgs.get(row.drafted_by) == tx.get_org(principal.org_id).name
+
+
+def reviewable(store: Store, principal: Principal, state: str | None = None) -> list[Advisory]:
+    """The review list the principal may see (see :func:`_may_review`), newest draft first."""
+    _require(principal, Role.CONTRIBUTOR, "reviewing advisories")
+    if state is not None and state not in STATES:
+        raise InvalidInput(f"unknown state {state!r} ({', '.join(STATES)})")
+    with store.read() as tx:
+        rows = [r for r in tx.list_advisories(state) if _may_review(tx, principal, r)]
+    return sorted((_advisory(r) for r in rows), key=lambda a: (a.drafted_at, a.id), reverse=True)
+
+
+def review(store: Store, principal: Principal, advisory_id: str) -> Advisory:
+    """One advisory of :func:`reviewable`; NotFound, as for an unknown id, when the principal may not see it."""
+    _require(principal, Role.CONTRIBUTOR, "reviewing advisories")
+    with store.read() as tx:
+        row = tx.advisory(advisory_id)
+        if row is None or not _may_review(tx, principal, row):
+            raise NotFound(f"no advisory {advisory_id!r}")
+    return _advisory(row)
+
+
 def list_all(store: Store, state: str | None = None) -> list[Advisory]:
     if state is not None and state not in STATES:
         raise InvalidInput(f"unknown state {state!r} ({', '.join(STATES)})")
@@ -125,7 +157,10 @@ def edit(store: Store, principal: Principal, advisory_id: str, content: adv.Cont
     version stays public until the revision is approved."""
     _require(principal, Role.CONTRIBUTOR, "editing an advisory")
     with store.write() as tx:
-        row = _row(tx.advisory(advisory_id), advisory_id, (DRAFT, PUBLISHED), "edited")
+        found = tx.advisory(advisory_id)
+        if found is not None and not _may_review(tx, principal, found):
+            raise NotFound(f"no advisory {advisory_id!r}")
+        row = _row(found, advisory_id, (DRAFT, PUBLISHED), "edited")
         tx.update_advisory(advisory_id, state=DRAFT, content=orjson.dumps(content.as_dict()).decode())
         tx.audit(principal.account_id, principal.org_id, "advisory.edit",
                  {"id": advisory_id, "was": row.state, "languages": sorted(content.texts)})

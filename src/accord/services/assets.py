@@ -161,3 +161,21 @@ def registry(store: Store) -> dom.Registry:
 
 def disputes(store: Store) -> list[dom.Dispute]:
     return registry(store).disputes()
+
+
+def visible_to(store: Store, principal: Principal) -> list[Registered]:
+    """The registrations the console shows the principal: every one to an administrator; else its
+    own organisation's and those of the organisations it covers (the partner that phones them)."""
+    with store.read() as tx:
+        me = tx.get_org(principal.org_id).name
+        rows = list(tx.asset_orgs())
+        shown = [_registered(tx, r) for r in rows]
+    if principal.role is Role.ADMINISTRATOR:
+        return shown
+    return [r for r in shown if me in (r.org, r.covered_by)]
+
+
+def disputes_for(store: Store, principal: Principal) -> list[dom.Dispute]:
+    """The disputes that involve a registration the principal sees (:func:`visible_to`)."""
+    orgs = {r.org for r in visible_to(store, principal)}
+    return [d for d in disputes(store) if d.first.org in orgs or d.second.org in orgs]

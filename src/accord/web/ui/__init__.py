@@ -36,8 +36,20 @@ exception_handlers = {SignInRequired: sign_in_required, FormRefused: form_refuse
 def routes() -> list[BaseRoute]:
     """The console's routes, the static files (CSS, a little JavaScript) among them. Pages are
     :class:`Page` routes; ``/`` is a plain route, since it answers JSON clients too."""
-    from accord.web.ui import admin, coordination, home, indicators, objects, search, signin, transparency, upload
+    from accord.web.ui import (
+        admin,
+        advisories,
+        coordination,
+        home,
+        indicators,
+        notices,
+        objects,
+        search,
+        signin,
+        transparency,
+        upload,
+    )
 
     static = Mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     return [*home.routes, *signin.routes, *objects.routes, *search.routes, *transparency.routes, *coordination.routes,
-            *indicators.routes, *upload.routes, *admin.routes(), static]
+            *indicators.routes, *upload.routes, *advisories.routes, *notices.routes, *admin.routes(), static]
