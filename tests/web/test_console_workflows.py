@@ -11,7 +11,14 @@ import orjson
 import pytest
 from starlette.testclient import TestClient
 
+from accord.config import HttpSettings
+from accord.domain.errors import NotFound
 from accord.domain.tlp import Tlp
+from accord.services import admin
+from accord.services.uploads import KEEP, Uploads
+from accord.stix.timestamps import now_micros
+from accord.store.uploads import UploadRow
+from accord.web.app import create_app
 from tests.conftest import Node, shared_data
 from tests.stixgen import indicator
 from tests.web.pages import HTML, csrf, post_objects, signed_in, taxii_get
@@ -172,3 +179,56 @@ def test_bad_uploads_get_messages_never_a_500(node: Node) -> None:
         # another account's upload does not exist for it
         assert other.get(f"/upload/{started['job']}/status").status_code == 404
         assert other.get(f"/upload/{started['job']}", headers=HTML).status_code == 404
+
+
+def test_an_upload_whose_pieces_reach_two_workers(node: Node) -> None:
+    """Two applications on one store stand for two API workers behind one address: the pieces go to
+    both in turn, the finish to one, the progress is read from the other."""
+    raw = b"\n".join(f"198.51.{i // 250}.{i % 250 + 1}".encode() for i in range(1000))
+    with signed_in(node, "energy-co") as first, TestClient(create_app(node.store, HttpSettings(
+            public_url="http://testserver")), raise_server_exceptions=False, follow_redirects=False) as second:
+        second.cookies.update(first.cookies)
+        token = csrf(first, "/upload")
+        started = second.post("/upload/start", data={"csrf": token, "kind": "list", "collection": "default",
+                                                     "tlp": "TLP:GREEN", "name": "iocs.txt", "size": str(len(raw))})
+        assert started.status_code == 201, started.text
+        job = started.json()["job"]
+        for n, offset in enumerate(range(0, len(raw), 4096)):
+            worker = (first, second)[n % 2]
+            r = worker.post(f"/upload/{job}/piece", content=raw[offset:offset + 4096],
+                            headers={"X-CSRF-Token": token, "Content-Type": "application/octet-stream"})
+            assert r.status_code == 200, r.text
+        assert first.post(f"/upload/{job}/finish", headers={"X-CSRF-Token": token}).status_code == 202
+        again = second.post(f"/upload/{job}/finish", headers={"X-CSRF-Token": token})
+        status = _wait(second, job)
+    assert again.status_code == 400 and "already" in again.json()["error"]
+    assert status["state"] == "done" and status["stored"] == 1000 and status["pieces"] == -(-len(raw) // 4096)
+    with node.store.read() as tx:
+        assert tx.upload_data(job) == b""  # the bytes are not kept once stored
+
+
+def test_a_job_whose_worker_stopped_is_reported_failed_and_old_jobs_are_forgotten(node: Node) -> None:
+    principal = admin.principal_for(node.store, "energy-co-analyst")
+    uploads = Uploads(node.store)
+    job = uploads.start(principal, "iocs.txt", "list", "default", Tlp.GREEN, 4)
+    uploads.append(principal, job.id, b"1234")
+    with node.store.write() as tx:  # storing, in a worker that then stopped, 11 minutes ago
+        assert tx.move_upload(job.id, "receiving", now_micros() - 11 * 60 * 1_000_000, state="storing")
+    failed = uploads.get(principal, job.id)
+    assert failed.state == "failed" and "stopped while storing" in failed.error
+    with node.store.read() as tx:
+        assert tx.upload_data(job.id) == b""
+    finished = [uploads.start(principal, f"{n}.txt", "list", "default", Tlp.GREEN, 1) for n in range(KEEP + 3)]
+    with node.store.write() as tx:
+        for j in finished:
+            tx.move_upload(j.id, "receiving", now_micros(), state="done")
+        old = UploadRow("old-job", principal.account_id, "x", "list", "default", "TLP:GREEN", 1, 0, 0, "receiving",
+                        0, 0, 0, 0, "[]", "", 0, 0)
+        tx.add_upload(old)
+    uploads.start(principal, "new.txt", "list", "default", Tlp.GREEN, 1)
+    with node.store.read() as tx:
+        kept = [j.id for j in finished if tx.upload(j.id) is not None]
+        assert tx.upload("old-job") is None  # untouched for a day: forgotten
+    assert len(kept) == KEEP and kept == [j.id for j in finished][-KEEP:]
+    with pytest.raises(NotFound):
+        uploads.get(admin.principal_for(node.store, "health-isac-analyst"), job.id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Table, bindparam, delete, func, select, update
+from sqlalchemy import Connection, ScalarSelect, Table, bindparam, delete, func, select, update
 
 from accord.domain.errors import Conflict, NotFound
 from accord.domain.model import ApiRoot, Collection, Organisation, OrgKind, SharingGroup
@@ -28,6 +28,8 @@ from accord.store.tables import (
     statuses,
     subscriptions,
     ui_sessions,
+    upload_jobs,
+    upload_pieces,
 )
 
 # Statements every request runs (authentication, API root, collection and its access, groups) are
@@ -167,6 +169,7 @@ class AdminMixin:
         removed = list(self.conn.execute(select(accounts.c.name).where(accounts.c.org_id == org_id)
                                          .order_by(accounts.c.id)).scalars())
         account_ids = select(accounts.c.id).where(accounts.c.org_id == org_id).scalar_subquery()
+        self._drop_uploads(account_ids)
         for owned in (api_keys, ui_sessions, account_passwords):
             self.conn.execute(delete(owned).where(owned.c.account_id.in_(account_ids)))
         for table in (accounts, collection_access, group_members, subscriptions, statuses):
@@ -207,7 +210,14 @@ class AdminMixin:
     def set_account_disabled(self, account_id: int, when: int | None) -> None:
         self.conn.execute(update(accounts).where(accounts.c.id == account_id).values(disabled=when))
 
+    def _drop_uploads(self, account_ids: ScalarSelect[int]) -> None:
+        """The console uploads of accounts that go, with their pieces."""
+        jobs = select(upload_jobs.c.id).where(upload_jobs.c.account_id.in_(account_ids)).scalar_subquery()
+        self.conn.execute(delete(upload_pieces).where(upload_pieces.c.job_id.in_(jobs)))
+        self.conn.execute(delete(upload_jobs).where(upload_jobs.c.account_id.in_(account_ids)))
+
     def remove_account(self, account_id: int) -> None:
+        self._drop_uploads(select(accounts.c.id).where(accounts.c.id == account_id).scalar_subquery())
         for owned in (api_keys, ui_sessions, account_passwords):
             self.conn.execute(delete(owned).where(owned.c.account_id == account_id))
         self.conn.execute(delete(accounts).where(accounts.c.id == account_id))

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 _SCRIPTS = Path(__file__).parent / "migrations"
-HEAD = "0014"
+HEAD = "0015"
 
 
 def alembic_config() -> Config:

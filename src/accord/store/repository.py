@@ -24,6 +24,7 @@ from accord.store.objects import ObjectsMixin
 from accord.store.secrets import SecretBox
 from accord.store.sessions import SessionsMixin
 from accord.store.tables import settings, statuses
+from accord.store.uploads import UploadsMixin
 
 _SAVE_STATUS = statuses.insert().values(id=bindparam("id"), api_root_id=bindparam("api_root_id"),
                                         org_id=bindparam("org_id"), created=bindparam("created"),
@@ -37,7 +38,7 @@ _GET_STATUS = select(statuses.c.api_root_id, statuses.c.org_id, statuses.c.body)
 
 
 class Tx(ObjectsMixin, AdminMixin, AuditMixin, FederationMixin, SessionsMixin, AdvisoriesMixin,
-         AssetsMixin, NoticesMixin):
+         AssetsMixin, NoticesMixin, UploadsMixin):
     def __init__(self, conn: Connection, secrets: SecretBox | None = None) -> None:
         self.conn = conn
         self.secrets = secrets

@@ -464,3 +464,34 @@ notice_outbox = Table(
     Column("sent_at", BigInteger, nullable=True),
     Index("notice_outbox_due", "state", "next_at"),
 )
+
+# Console uploads in progress (issue 15, accord.services.uploads): in the store, not in one process's
+# memory, so that the pieces, the finish and the progress polls may reach any of several workers.
+upload_jobs = Table(
+    "upload_jobs", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(10), nullable=False),  # bundle, list, csv
+    Column("collection", String(200), nullable=False),
+    Column("tlp", String(20), nullable=False),
+    Column("expected", BigInteger, nullable=False),
+    Column("pieces", Integer, nullable=False),
+    Column("received", BigInteger, nullable=False),
+    Column("state", String(10), nullable=False),  # receiving, storing, done, failed
+    Column("total", Integer, nullable=False),
+    Column("done", Integer, nullable=False),
+    Column("stored", Integer, nullable=False),
+    Column("failed", Integer, nullable=False),
+    Column("failures", Text, nullable=False),  # JSON list of the first 50
+    Column("error", Text, nullable=False),
+    Column("created", BigInteger, nullable=False),
+    Column("updated", BigInteger, nullable=False),
+    Index("upload_jobs_account", "account_id"),
+)
+upload_pieces = Table(
+    "upload_pieces", metadata,
+    Column("job_id", String(40), ForeignKey("upload_jobs.id"), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("data", LargeBinary, nullable=False),
+)

@@ -28,9 +28,10 @@ PIECE = 512 * 1024  # below the node's default body limit of 1 MB
 
 
 def uploads_of(request: Request) -> Uploads:
+    """The application's uploads: the jobs are in its store; the thread that stores them is its own."""
     found: Uploads | None = getattr(request.app.state, "uploads", None)
     if found is None:
-        found = request.app.state.uploads = Uploads()
+        found = request.app.state.uploads = Uploads(store_of(request))
     return found
 
 
@@ -80,9 +81,14 @@ async def upload_form(request: Request) -> Response:
     if errors:
         return _form(request, collections, sent, errors, 400)
     assert isinstance(upload, UploadFile) and upload.filename
-    job = uploads_of(request).start(principal, upload.filename, sent["kind"], sent["collection"], tlp, len(data))
-    uploads_of(request).append(job, data)
-    uploads_of(request).finish(store_of(request), principal, job)
+    uploads = uploads_of(request)
+    name = upload.filename
+
+    def work() -> Job:
+        job = uploads.start(principal, name, sent["kind"], sent["collection"], tlp, len(data))
+        uploads.append(principal, job.id, data)
+        return uploads.finish(principal, job.id)
+    job = await run_in_threadpool(work)
     return RedirectResponse(f"/upload/{job.id}", status_code=303)
 
 
@@ -110,23 +116,22 @@ async def upload_start(request: Request) -> Response:
     if errors:
         name = next(iter(errors))
         return _bad(errors[name], name)
-    job = uploads_of(request).start(principal, sent["name"] or "upload", sent["kind"], sent["collection"], tlp,
-                                    int(size))
+    job = await run_in_threadpool(uploads_of(request).start, principal, sent["name"] or "upload", sent["kind"],
+                                  sent["collection"], tlp, int(size))
     return JSONResponse({"job": job.id, "piece": PIECE, "status": f"/upload/{job.id}/status",
                          "page": f"/upload/{job.id}"}, status_code=201)
 
 
 async def _job(request: Request, principal: Principal) -> Job:
-    return uploads_of(request).get(principal, request.path_params["job"])
+    return await run_in_threadpool(uploads_of(request).get, principal, request.path_params["job"])
 
 
 async def upload_piece(request: Request) -> Response:
     principal = await current_principal(request)
     _csrf_header(request)
     try:
-        job = await _job(request, principal)
         piece = await request.body()
-        uploads_of(request).append(job, piece)
+        job = await run_in_threadpool(uploads_of(request).append, principal, request.path_params["job"], piece)
     except NotFound:
         return JSONResponse({"error": "no such upload"}, status_code=404)
     except InvalidInput as exc:
@@ -138,8 +143,7 @@ async def upload_finish(request: Request) -> Response:
     principal = await current_principal(request)
     _csrf_header(request)
     try:
-        job = await _job(request, principal)
-        uploads_of(request).finish(store_of(request), principal, job)
+        job = await run_in_threadpool(uploads_of(request).finish, principal, request.path_params["job"])
     except NotFound:
         return JSONResponse({"error": "no such upload"}, status_code=404)
     except InvalidInput as exc:
