@@ -232,3 +232,27 @@ def test_a_job_whose_worker_stopped_is_reported_failed_and_old_jobs_are_forgotte
     assert len(kept) == KEEP and kept == [j.id for j in finished][-KEEP:]
     with pytest.raises(NotFound):
         uploads.get(admin.principal_for(node.store, "health-isac-analyst"), job.id)
+
+
+def test_the_producer_revokes_its_indicator_and_nobody_else_can(node: Node) -> None:
+    with signed_in(node, "energy-co") as energy, signed_in(node, "health-isac") as health:
+        token = csrf(energy, "/indicators/new")
+        r = energy.post("/indicators/new", data={"csrf": token, **FORM}, headers=HTML)
+        object_id = r.headers["location"].removeprefix("/objects/")
+        assert f'action="/indicators/{object_id}/revoke"' in energy.get(f"/indicators/{object_id}/edit",
+                                                                        headers=HTML).text
+        other = health.post(f"/indicators/{object_id}/revoke", data={"csrf": csrf(health)}, headers=HTML)
+        forged = energy.post(f"/indicators/{object_id}/revoke", data={"csrf": "0" * 64}, headers=HTML)
+        r = energy.post(f"/indicators/{object_id}/revoke", data={"csrf": token}, headers=HTML)
+        assert r.status_code == 303 and r.headers["location"] == f"/objects/{object_id}?revoked=1"
+        page = energy.get(r.headers["location"], headers=HTML).text
+        seen = taxii_get(health, node, "health-isac", f"/objects/{object_id}/").json()["objects"][0]
+        again = energy.post(f"/indicators/{object_id}/revoke", data={"csrf": token}, headers=HTML)
+        edit = energy.get(f"/indicators/{object_id}/edit", headers=HTML)
+        save = energy.post(f"/indicators/{object_id}/edit", data={"csrf": token, **FORM}, headers=HTML)
+        versions = taxii_get(energy, node, "energy-co", f"/objects/{object_id}/versions/").json()["versions"]
+    assert other.status_code == 403 and forged.status_code == 403
+    assert seen["revoked"] is True and seen["name"] == "C2 server"
+    assert 'role="status">Revoked' in page and f"/indicators/{object_id}/edit" not in page
+    assert again.status_code == edit.status_code == save.status_code == 409
+    assert len(versions) == 2

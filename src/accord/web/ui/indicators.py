@@ -168,6 +168,8 @@ async def edit_indicator(request: Request) -> Response:
                       message="Only the organisation that produced this indicator adds versions of it "
                               "(STIX 2.1 section 3.6); report it as a sighting or an indicator of your own.")
     latest = held.body
+    if latest.get("revoked") is True:
+        return _revoked(request)
     sent = {"name": str(latest.get("name", "")), "pattern": str(latest.get("pattern", "")),
             "description": str(latest.get("description", "")),
             "tlp": (tlp_of(latest.get("object_marking_refs", [])) or Tlp.AMBER).label,
@@ -194,6 +196,8 @@ async def save_indicator(request: Request) -> Response:
         if old is None:
             return render(request, "error.html", status_code=403, title="Not yours to edit",
                           message="Only the organisation that produced this indicator adds versions of it.")
+        if old.get("revoked") is True:
+            return _revoked(request)
     errors, values = _checked(sent, collections)
     if not collections:
         errors["form"] = "Your key may not add objects to any collection."
@@ -202,8 +206,15 @@ async def save_indicator(request: Request) -> Response:
     values["description"] = sent["description"]
     obj = _indicator(values, old, now_micros())
 
-    chosen = sent["collection"]
+    status = await _add(store, principal, sent["collection"], obj)
+    if status["failure_count"]:
+        errors["form"] = "Not stored: " + str(status["failures"][0]["message"])
+        return _form(request, sent, errors, collections, editing, 400)
+    return RedirectResponse(f"/objects/{obj['id']}", status_code=303)
 
+
+async def _add(store: Store, principal: Principal, chosen: str, obj: dict[str, Any]) -> dict[str, Any]:
+    """TAXII Add Objects of one object into a collection (by alias or id): its status resource."""
     def write() -> dict[str, Any]:
         with store.read() as tx:
             collection = tx.find_collection(None, chosen)
@@ -211,13 +222,40 @@ async def save_indicator(request: Request) -> Response:
         return svc.add_objects(store, principal, root, collection.uuid, [obj])
 
     try:
-        status = await run_in_threadpool(write)
+        return await run_in_threadpool(write)
     except AccordError as exc:
-        status = {"failure_count": 1, "failures": [{"message": exc.message}]}
+        return {"failure_count": 1, "failures": [{"message": exc.message}]}
+
+
+def _revoked(request: Request) -> Response:
+    return render(request, "error.html", status_code=409, title="Revoked",
+                  message="This indicator is revoked: a revoked object takes no further versions (STIX 2.1 "
+                          "section 3.6). Create a new indicator instead.")
+
+
+async def revoke_indicator(request: Request) -> Response:
+    """Withdraw the organisation's own indicator: its next version says ``revoked: true`` (STIX 2.1
+    section 3.6), which every partner that received it receives too; sensors stop matching it."""
+    principal = await current_principal(request)
+    await checked_form(request)
+    object_id = request.path_params["object_id"]
+    try:
+        held = await _own_latest(request, principal, object_id)
+    except NotFound:
+        return not_found(request)
+    if held is None:
+        return render(request, "error.html", status_code=403, title="Not yours to revoke",
+                      message="Only the organisation that produced this indicator revokes it.")
+    if held.body.get("revoked") is True:
+        return _revoked(request)
+    obj = dict(held.body)
+    obj["modified"] = micros_to_timestamp(max(now_micros(), to_micros(obj["modified"]) + 1000))
+    obj["revoked"] = True
+    status = await _add(store_of(request), principal, held.collection, obj)
     if status["failure_count"]:
-        errors["form"] = "Not stored: " + str(status["failures"][0]["message"])
-        return _form(request, sent, errors, collections, editing, 400)
-    return RedirectResponse(f"/objects/{obj['id']}", status_code=303)
+        return render(request, "error.html", status_code=400, title="Not revoked",
+                      message="Not revoked: " + str(status["failures"][0]["message"]))
+    return RedirectResponse(f"/objects/{object_id}?revoked=1", status_code=303)
 
 
 routes = [
@@ -226,4 +264,5 @@ routes = [
     Page("/indicators/new", save_indicator, methods=["POST"]),
     Page("/indicators/{object_id:str}/edit", edit_indicator, methods=["GET"]),
     Page("/indicators/{object_id:str}/edit", save_indicator, methods=["POST"]),
+    Page("/indicators/{object_id:str}/revoke", revoke_indicator, methods=["POST"]),
 ]
