@@ -102,3 +102,27 @@ def test_signed_out_the_page_sends_to_sign_in(node: Node) -> None:
     with console(node) as c:
         r = c.get("/search", params={"q": "203.0.113.5"}, headers=HTML)
     assert r.status_code == 303 and r.headers["location"].startswith("/signin?next=/search")
+
+
+def test_results_beyond_the_first_hundred_come_in_pages_of_what_the_key_may_read(node: Node) -> None:
+    shared = [pattern_indicator(f"[ipv4-addr:value = '198.51.100.{n}']", name=f"Scanner {n}") for n in range(1, 151)]
+    hidden = [pattern_indicator(f"[ipv4-addr:value = '198.51.101.{n}']", name=f"Secret {n}",
+                                object_marking_refs=[TLP2_MARKING_IDS[Tlp.RED]]) for n in range(1, 41)]
+    post(node.store, "energy-co-analyst", shared + hidden)
+    with signed_in(node, "health-isac") as c:
+        first = c.get("/search", params={"q": "198.51.100.0/23"}, headers=HTML).text
+        next_link = re.search(r'href="(/search\?q=[^"]+start=100)" rel="next"', first)
+        assert next_link
+        second = c.get(next_link.group(1).replace("&amp;", "&"), headers=HTML).text
+        api = [c.get("/accord/search", params={"q": "198.51.100.0/23", "offset": o}, headers=node.auth("health-isac"))
+               .json() for o in (0, 100)]
+        bad = c.get("/accord/search", params={"q": "x.example", "offset": "-1"}, headers=node.auth("health-isac"))
+    pages = [_object_links(first), _object_links(second)]
+    assert len(pages[0]) == 100 and len(pages[1]) == 50 and not set(pages[0]) & set(pages[1])
+    assert set(pages[0] + pages[1]) == {i["id"] for i in shared}
+    assert "Results <strong>1</strong> to <strong>100</strong>" in first
+    assert "Results <strong>101</strong> to <strong>150</strong>" in second and 'rel="next"' not in second
+    assert 'rel="prev"' in second and "Secret" not in first + second
+    assert [(b["offset"], b["count"], b["more"], b["next"]) for b in api] == [(0, 100, True, 100),
+                                                                              (100, 50, False, None)]
+    assert bad.status_code == 400 and "offset" in bad.json()["description"]

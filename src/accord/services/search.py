@@ -29,7 +29,8 @@ from accord.store.repository import Store, Tx
 from accord.store.search import Candidate
 
 PER_TERM = 200  # candidates read per term, newest first
-LIMIT = 100  # results shown
+LIMIT = 100  # results shown at once
+MAX_OFFSET = 10_000  # how far the pages go (each term yields PER_TERM candidates at most anyway)
 GROUPS = ("indicator", "observable", "sighting", "incident", "report", "other")
 _OBSERVABLES = {"ipv4-addr", "ipv6-addr", "domain-name", "url", "file", "email-addr", "network-traffic"}
 _GROUP_OF = {"indicator": "indicator", "sighting": "sighting", "incident": "incident", "report": "report"}
@@ -67,13 +68,17 @@ class Hit:
 @dataclass(frozen=True, slots=True)
 class Results:
     query: Query
-    hits: list[Hit]
+    hits: list[Hit]  # the page asked for: from ``offset``, at most the limit
+    offset: int = 0
+    more: bool = False  # readable results follow this page
 
     def grouped(self) -> list[tuple[str, list[Hit]]]:
         return [(g, [h for h in self.hits if h.group == g]) for g in GROUPS if any(h.group == g for h in self.hits)]
 
     def to_json(self) -> dict[str, Any]:
-        return {"kinds": self.query.kinds, "count": len(self.hits), "results": [h.to_json() for h in self.hits]}
+        return {"kinds": self.query.kinds, "count": len(self.hits), "offset": self.offset, "more": self.more,
+                "next": self.offset + len(self.hits) if self.more else None,
+                "results": [h.to_json() for h in self.hits]}
 
 
 def _readable_collections(tx: Tx, principal: Principal) -> list[int]:
@@ -162,8 +167,11 @@ def _correlate(hit: Hit, sighting: dict[str, Any], owner: str, by_identity: dict
         hit.confidence = conf
 
 
-def search(store: Store, principal: Principal, text: str, limit: int = LIMIT) -> Results:
-    """Everything the requester may read that the box's ``text`` names (see the module docstring)."""
+def search(store: Store, principal: Principal, text: str, limit: int = LIMIT, offset: int = 0) -> Results:
+    """Everything the requester may read that the box's ``text`` names (see the module docstring):
+    ``limit`` results from ``offset`` (direct matches first, then what references them), and
+    whether more follow. The pages are computed from the same readable results, so they count
+    nothing hidden either."""
     query = parse(text)
     hits: dict[str, Hit] = {}
     with store.read() as tx:
@@ -203,9 +211,10 @@ def search(store: Store, principal: Principal, text: str, limit: int = LIMIT) ->
         for c in _visible(principal, index.latest_by_ids(tx.conn, sorted(set(other_ends)), collections, PER_TERM)):
             if c.id not in hits:
                 _merge(hits, orgs, c, orjson.loads(c.body), "related by a relationship")
-        shown = list(hits.values())[:limit]
+        ordered = list(hits.values())
+        shown = ordered[offset:offset + limit]
     _audit(store, principal, query, [h for h in shown if h.tlp != Tlp.CLEAR.name])
-    return Results(query, shown)
+    return Results(query, shown, offset, len(ordered) > offset + limit)
 
 
 def _audit(store: Store, principal: Principal, query: Query, sensitive: list[Hit]) -> None:

@@ -26,6 +26,7 @@ async def search(request: Request) -> Response:
     authorization = request.headers.get("authorization")
     asked = request.query_params.getlist("q")
     limit_text = request.query_params.get("limit", str(svc.LIMIT))
+    offset_text = request.query_params.get("offset", "0")
 
     def work() -> dict[str, Any]:
         principal = auth.authenticate(store, authorization)
@@ -34,7 +35,10 @@ async def search(request: Request) -> Response:
         whole = len(limit_text) <= 4 and limit_text.isascii() and limit_text.isdigit()
         if not whole or not 1 <= int(limit_text) <= svc.LIMIT:
             raise InvalidInput(f"limit is a whole number from 1 to {svc.LIMIT}")
-        return svc.search(store, principal, asked[0], int(limit_text)).to_json()
+        whole = len(offset_text) <= 5 and offset_text.isascii() and offset_text.isdigit()
+        if not whole or int(offset_text) > svc.MAX_OFFSET:
+            raise InvalidInput(f"offset is a whole number from 0 to {svc.MAX_OFFSET}")
+        return svc.search(store, principal, asked[0], int(limit_text), int(offset_text)).to_json()
 
     return Response(orjson.dumps(await run_in_threadpool(work)), media_type="application/json")
 

@@ -35,9 +35,12 @@ async def search_page(request: Request) -> Response:
     if not values:
         return render(request, "search.html", title="Search", q="", errors={}, results=None, examples=EXAMPLES)
     errors: dict[str, str] = {}
+    start_text = request.query_params.get("start", "0")
+    start = int(start_text) if start_text.isascii() and start_text.isdigit() and len(start_text) <= 5 else 0
+    start = min(start, svc.MAX_OFFSET)  # a link's parameter: one out of range shows the first page
     started = time.perf_counter()
     try:
-        results = await run_in_threadpool(svc.search, store_of(request), principal, text)
+        results = await run_in_threadpool(svc.search, store_of(request), principal, text, svc.LIMIT, start)
     except InvalidInput as exc:
         errors["q"] = exc.message[:1].upper() + exc.message[1:] + "."
         return render(request, "search.html", status_code=400, title="Search", q=shown, errors=errors,
