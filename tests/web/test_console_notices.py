@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from accord.domain.model import OrgKind
 from accord.domain.sharing import Role
-from accord.services import admin, assets, notices
+from accord.services import admin, advisories, assets, notices
 from tests.conftest import Node
+from tests.public.helpers import content
 from tests.public.test_notices import register, sighting
 from tests.web.console_pages import linked_messages
 from tests.web.pages import HTML, csrf, signed_in
@@ -106,3 +107,18 @@ def test_each_account_sees_what_it_registers_or_covers(node: Node) -> None:
     assert sneaky.status_code == 404 and "evil.example" not in str(assets.show(store, "choir").as_dict())
     assert own.status_code == 200 and 'action="/assets/energy-co"' in own.text  # its own, not yet registered
     assert "No registration you may see" in nothing and "Register assets for" not in nothing
+
+
+def test_the_dashboard_counts_drafts_to_review_and_notices_not_acknowledged(node: Node) -> None:
+    register(node.store)
+    sighting(node, "198.51.100.22", 1)
+    notices.scan(node.store)
+    notices.digest(node.store)
+    advisories.draft(node.store, admin.principal_for(node.store, "admin"), content())
+    with signed_in(node, "admin") as host, signed_in(node, "health-isac") as other, \
+            signed_in(node, "energy-co-reader") as reader:
+        mine, theirs, readers = (c.get("/", headers=HTML).text for c in (host, other, reader))
+    assert '<strong id="drafts">1</strong> advisory draft waiting' in mine
+    assert '<strong id="unacknowledged">1</strong> notice to organisations you cover' in mine
+    assert "No advisory draft waiting" in theirs and 'id="unacknowledged"' not in theirs  # not its draft, not its
+    assert "advisory draft" not in readers

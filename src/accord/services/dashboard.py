@@ -32,6 +32,7 @@ from accord.domain.model import Principal
 from accord.domain.sharing import Role, effective_tlp
 from accord.federation import early_warning as ew
 from accord.federation.model import EarlyWarning, WarningFilter, filter_from_json
+from accord.services import advisories, notices
 from accord.services import objects as reads
 from accord.services.transparency import CONSOLE_WARNINGS
 from accord.stix.timestamps import micros_to_timestamp, now_micros
@@ -68,6 +69,8 @@ class Dashboard:
     ingest: list[tuple[str, int]]  # (day, readable versions added)
     ingest_capped: bool
     peers: list[dict[str, Any]] | None  # None: not an administrator
+    drafts: int | None = None  # advisories waiting for review that the principal sees (None: a reader)
+    unacknowledged: int = 0  # notices to organisations it covers that nobody acknowledged
 
 
 def _filters(store: Store, principal: Principal) -> list[WarningFilter]:
@@ -186,6 +189,7 @@ def dashboard(store: Store, principal: Principal, check_peers: bool = False) -> 
 
         peers = [{**row, "last_ok_text": summaries.ts(row["last_ok"]) or "never"}
                  for row in sync_status(store, check_peers)]
+    drafts = len(advisories.reviewable(store, principal, advisories.DRAFT)) if principal.role.can_write else None
     return Dashboard([by_id[w.object_id] for _, w in found[:SHOWN]],
                      [by_id[w.object_id] for _, w in corroborated], waiting, open_incidents, why, chart, capped,
-                     peers)
+                     peers, drafts, len(notices.for_partner(store, principal, unacknowledged=True)))
