@@ -17,6 +17,7 @@ from accord.domain.sharing import Role
 from accord.domain.tlp import TLP2_MARKING_IDS, Tlp
 from accord.services import admin
 from accord.services import advisories as svc
+from accord.services.uploads import Uploads
 from accord.store.repository import Store
 from tests.conftest import Node
 from tests.coordination.helpers import as_
@@ -197,3 +198,17 @@ def test_drafts_from_a_norm_violation_and_from_a_corroborated_campaign(node: Nod
     outsider = admin.principal_for(store, "outsider-analyst")  # no access to the collection
     with pytest.raises(NotFound):
         svc.draft_from_incident(store, outsider, hospital.id)
+
+
+def test_an_account_that_drafted_and_uploaded_can_be_removed_and_the_advisory_stays(node: Node) -> None:
+    store = node.store
+    contributor = admin.principal_for(store, "energy-co-analyst")
+    drafted = svc.draft(store, contributor, content())
+    Uploads(store).start(contributor, "iocs.txt", "list", "default", Tlp.GREEN, 10)
+    admin.remove_account(store, "energy-co-analyst")
+    kept = svc.show(store, drafted.id)
+    with store.read() as tx:
+        row = tx.advisory(drafted.id)
+    assert kept.state == svc.DRAFT and row is not None and row.drafted_by is None
+    assert [a.id for a in svc.reviewable(store, admin.principal_for(store, "admin"))] == [drafted.id]
+    assert svc.reviewable(store, admin.principal_for(store, "health-isac-analyst")) == []

@@ -15,6 +15,7 @@ from accord.store import fast
 from accord.store.tables import (
     account_passwords,
     accounts,
+    advisories,
     api_keys,
     api_roots,
     collection_access,
@@ -169,7 +170,7 @@ class AdminMixin:
         removed = list(self.conn.execute(select(accounts.c.name).where(accounts.c.org_id == org_id)
                                          .order_by(accounts.c.id)).scalars())
         account_ids = select(accounts.c.id).where(accounts.c.org_id == org_id).scalar_subquery()
-        self._drop_uploads(account_ids)
+        self._drop_owned(account_ids)
         for owned in (api_keys, ui_sessions, account_passwords):
             self.conn.execute(delete(owned).where(owned.c.account_id.in_(account_ids)))
         for table in (accounts, collection_access, group_members, subscriptions, statuses):
@@ -210,14 +211,17 @@ class AdminMixin:
     def set_account_disabled(self, account_id: int, when: int | None) -> None:
         self.conn.execute(update(accounts).where(accounts.c.id == account_id).values(disabled=when))
 
-    def _drop_uploads(self, account_ids: ScalarSelect[int]) -> None:
-        """The console uploads of accounts that go, with their pieces."""
+    def _drop_owned(self, account_ids: ScalarSelect[int]) -> None:
+        """What of accounts that go is theirs alone: their console uploads with their pieces. The
+        advisories they drafted or reviewed stay, naming nobody (the audit log says who)."""
         jobs = select(upload_jobs.c.id).where(upload_jobs.c.account_id.in_(account_ids)).scalar_subquery()
         self.conn.execute(delete(upload_pieces).where(upload_pieces.c.job_id.in_(jobs)))
         self.conn.execute(delete(upload_jobs).where(upload_jobs.c.account_id.in_(account_ids)))
+        for column in ("drafted_by", "reviewed_by"):
+            self.conn.execute(update(advisories).where(advisories.c[column].in_(account_ids)).values({column: None}))
 
     def remove_account(self, account_id: int) -> None:
-        self._drop_uploads(select(accounts.c.id).where(accounts.c.id == account_id).scalar_subquery())
+        self._drop_owned(select(accounts.c.id).where(accounts.c.id == account_id).scalar_subquery())
         for owned in (api_keys, ui_sessions, account_passwords):
             self.conn.execute(delete(owned).where(owned.c.account_id == account_id))
         self.conn.execute(delete(accounts).where(accounts.c.id == account_id))
