@@ -16,6 +16,7 @@ version of each approved advisory, each object passing :func:`accord.domain.shar
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,25 +106,27 @@ def draft_from_incident(store: Store, principal: Principal, incident_id: str, la
     return draft(store, principal, content, f"incident {incident_id}")
 
 
-def _may_review(tx: Tx, principal: Principal, row: AdvisoryRow) -> bool:
-    """Whether the principal may see a draft in the review: an administrator every one, a
-    contributor those its organisation's accounts drafted (another partner's unpublished text is
-    not its to read), a reader none. Published versions are public anyway (:func:`published`)."""
+def _reviewer(tx: Tx, principal: Principal) -> Callable[[AdvisoryRow], bool]:
+    """Which drafts the principal may see in the review: an administrator every one, a contributor
+    those its organisation's accounts drafted (another partner's unpublished text is not its to
+    read), a reader none. Published versions are public anyway (:func:`published`)."""
     if principal.role is Role.ADMINISTRATOR:
-        return True
-    if principal.role is not Role.CONTRIBUTOR or row.drafted_by is None:
-        return False
-    orgs = {a.id: a.org for a in tx.list_accounts()}
-    return orgs.get(row.drafted_by) == tx.get_org(principal.org_id).name
+        return lambda row: True
+    if principal.role is not Role.CONTRIBUTOR:
+        return lambda row: False
+    me = tx.get_org(principal.org_id).name
+    ours = {a.id for a in tx.list_accounts() if a.org == me}
+    return lambda row: row.drafted_by in ours
 
 
 def reviewable(store: Store, principal: Principal, state: str | None = None) -> list[Advisory]:
-    """The review list the principal may see (see :func:`_may_review`), newest draft first."""
+    """The review list the principal may see (see :func:`_reviewer`), newest draft first."""
     _require(principal, Role.CONTRIBUTOR, "reviewing advisories")
     if state is not None and state not in STATES:
         raise InvalidInput(f"unknown state {state!r} ({', '.join(STATES)})")
     with store.read() as tx:
-        rows = [r for r in tx.list_advisories(state) if _may_review(tx, principal, r)]
+        may_see = _reviewer(tx, principal)
+        rows = [r for r in tx.list_advisories(state) if may_see(r)]
     return sorted((_advisory(r) for r in rows), key=lambda a: (a.drafted_at, a.id), reverse=True)
 
 
@@ -132,7 +135,7 @@ def review(store: Store, principal: Principal, advisory_id: str) -> Advisory:
     _require(principal, Role.CONTRIBUTOR, "reviewing advisories")
     with store.read() as tx:
         row = tx.advisory(advisory_id)
-        if row is None or not _may_review(tx, principal, row):
+        if row is None or not _reviewer(tx, principal)(row):
             raise NotFound(f"no advisory {advisory_id!r}")
     return _advisory(row)
 
@@ -158,7 +161,7 @@ def edit(store: Store, principal: Principal, advisory_id: str, content: adv.Cont
     _require(principal, Role.CONTRIBUTOR, "editing an advisory")
     with store.write() as tx:
         found = tx.advisory(advisory_id)
-        if found is not None and not _may_review(tx, principal, found):
+        if found is not None and not _reviewer(tx, principal)(found):
             raise NotFound(f"no advisory {advisory_id!r}")
         row = _row(found, advisory_id, (DRAFT, PUBLISHED), "edited")
         tx.update_advisory(advisory_id, state=DRAFT, content=orjson.dumps(content.as_dict()).decode())

@@ -192,4 +192,4 @@ def dashboard(store: Store, principal: Principal, check_peers: bool = False) -> 
     drafts = len(advisories.reviewable(store, principal, advisories.DRAFT)) if principal.role.can_write else None
     return Dashboard([by_id[w.object_id] for _, w in found[:SHOWN]],
                      [by_id[w.object_id] for _, w in corroborated], waiting, open_incidents, why, chart, capped,
-                     peers, drafts, len(notices.for_partner(store, principal, unacknowledged=True)))
+                     peers, drafts, notices.unacknowledged_count(store, principal))

@@ -219,10 +219,20 @@ def check_link(store: Store, notice_id: str, token: str) -> NoticeRow:
     return found
 
 
+def _covered(tx: Tx, principal: Principal) -> dict[int, str]:
+    return {r.org_id: r.org for r in tx.asset_orgs() if r.covered_by == principal.org_id}
+
+
+def unacknowledged_count(store: Store, principal: Principal) -> int:
+    """How many notices to the organisations the principal's organisation covers nobody acknowledged."""
+    with store.read() as tx:
+        return len(tx.list_notices(list(_covered(tx, principal)), unacknowledged=True))
+
+
 def for_partner(store: Store, principal: Principal, unacknowledged: bool = False) -> list[dict[str, Any]]:
     """The notices of the organisations the principal's organisation covers."""
     with store.read() as tx:
-        covered = {r.org_id: r.org for r in tx.asset_orgs() if r.covered_by == principal.org_id}
+        covered = _covered(tx, principal)
         out = []
         for n in tx.list_notices(list(covered), unacknowledged):
             items = tx.items_of(n.id)

@@ -72,9 +72,9 @@ class UploadsMixin:
     def drop_upload_data(self, job_id: str) -> None:
         self.conn.execute(delete(upload_pieces).where(upload_pieces.c.job_id == job_id))
 
-    def prune_uploads(self, account_id: int, keep: int, before: int) -> int:
+    def prune_uploads(self, account_id: int, keep: int, before: int) -> None:
         """Forget the account's finished jobs beyond the newest ``keep``, and every job of any account
-        not touched since ``before`` (with its pieces). Returns how many jobs went."""
+        not touched since ``before`` (with its pieces)."""
         c = upload_jobs.c
         finished = list(self.conn.execute(
             select(c.id).where(c.account_id == account_id, c.state.in_(("done", "failed")))
@@ -84,4 +84,3 @@ class UploadsMixin:
         if gone:
             self.conn.execute(delete(upload_pieces).where(upload_pieces.c.job_id.in_(gone)))
             self.conn.execute(delete(upload_jobs).where(c.id.in_(gone)))
-        return len(gone)

@@ -25,7 +25,7 @@ from accord.domain import advisories as adv
 from accord.domain.errors import AccordError, Conflict, InvalidInput, NotAllowed, NotFound
 from accord.domain.sharing import Role
 from accord.services import advisories as svc
-from accord.web.ui.frame import Page, checked_form, current_principal, field, render, store_of
+from accord.web.ui.frame import Page, checked_form, current_principal, field, render, sentence, store_of
 
 PARTS = ("title", *adv.SECTIONS)
 LABELS = {"title": "Title", **adv.HEADINGS["en"]}
@@ -34,12 +34,8 @@ TITLE_LIMIT = 300
 SECTOR_LIMIT = 100
 
 
-def _sentence(message: str) -> str:
-    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
-
-
 def _refused(request: Request, exc: NotAllowed) -> Response:
-    return render(request, "error.html", status_code=403, title="Not allowed", message=_sentence(exc.message))
+    return render(request, "error.html", status_code=403, title="Not allowed", message=sentence(exc.message))
 
 
 def _gone(request: Request) -> Response:
@@ -128,7 +124,7 @@ def checked(sent: dict[str, Any]) -> tuple[dict[str, str], adv.Content | None]:
     try:
         return errors, adv.content_from(raw)
     except InvalidInput as exc:
-        return {"form": _sentence(exc.message)}, None
+        return {"form": sentence(exc.message)}, None
 
 
 def _form(request: Request, sent: dict[str, Any], errors: dict[str, str], editing: svc.Advisory | None,
@@ -155,7 +151,7 @@ async def advisory_list(request: Request, errors: dict[str, str] | None = None, 
     except NotAllowed as exc:
         return _refused(request, exc)
     except InvalidInput as exc:
-        errors["state"] = _sentence(exc.message)
+        errors["state"] = sentence(exc.message)
         rows, status = [], 400
     return render(request, "advisories.html", status_code=status, title="Advisories", rows=rows, state=state or "",
                   states=svc.STATES, errors=errors, incident=incident,
@@ -181,7 +177,7 @@ async def create_advisory(request: Request) -> Response:
     except NotAllowed as exc:
         return _refused(request, exc)
     except AccordError as exc:
-        return _form(request, sent, {"form": _sentence(exc.message)}, None, 400)
+        return _form(request, sent, {"form": sentence(exc.message)}, None, 400)
     return RedirectResponse(f"/advisories/{made.id}", status_code=303)
 
 
@@ -204,7 +200,7 @@ async def draft_from_incident(request: Request) -> Response:
         except NotFound:
             errors["incident"] = "There is no joint incident with this id that you may read."
         except (InvalidInput, Conflict) as exc:
-            errors["incident"] = _sentence(exc.message)
+            errors["incident"] = sentence(exc.message)
         else:
             return RedirectResponse(f"/advisories/{made.id}", status_code=303)
     return await advisory_list(request, errors, incident, 404 if "no joint incident" in errors.get("incident", "")
@@ -264,7 +260,7 @@ async def save_advisory(request: Request) -> Response:
     except NotAllowed as exc:
         return _refused(request, exc)
     except AccordError as exc:
-        return _form(request, sent, {"form": _sentence(exc.message)}, a, 409 if isinstance(exc, Conflict) else 400)
+        return _form(request, sent, {"form": sentence(exc.message)}, a, 409 if isinstance(exc, Conflict) else 400)
     return RedirectResponse(f"/advisories/{a.id}", status_code=303)
 
 
@@ -279,7 +275,7 @@ async def approve_advisory(request: Request) -> Response:
     except NotAllowed as exc:
         return _refused(request, exc)
     except AccordError as exc:
-        return _page(request, a, {"form": _sentence(exc.message)}, 409 if isinstance(exc, Conflict) else 400)
+        return _page(request, a, {"form": sentence(exc.message)}, 409 if isinstance(exc, Conflict) else 400)
     return RedirectResponse(f"/advisories/{a.id}?approved=1", status_code=303)
 
 
@@ -298,7 +294,7 @@ async def reject_advisory(request: Request) -> Response:
     except NotAllowed as exc:
         return _refused(request, exc)
     except AccordError as exc:
-        return _page(request, a, {"form": _sentence(exc.message)}, 409 if isinstance(exc, Conflict) else 400, reason)
+        return _page(request, a, {"form": sentence(exc.message)}, 409 if isinstance(exc, Conflict) else 400, reason)
     return RedirectResponse(f"/advisories/{a.id}", status_code=303)
 
 

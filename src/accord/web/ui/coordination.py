@@ -25,7 +25,7 @@ from accord.domain.errors import AccordError, InvalidInput, NotFound
 from accord.domain.model import Principal
 from accord.stix.validate import is_stix_id
 from accord.web.ui import svg
-from accord.web.ui.frame import Page, checked_form, current_principal, field, render, store_of
+from accord.web.ui.frame import Page, checked_form, current_principal, field, render, sentence, store_of
 
 STEPS = (Kind.ACKNOWLEDGE, Kind.ANSWER, Kind.MESSAGE, Kind.EVIDENCE, Kind.CLOSE, Kind.WITHDRAW)
 TEXT_LIMIT = 10_000
@@ -33,10 +33,6 @@ TEXT_LIMIT = 10_000
 
 def _workspace(request: Request, principal: Principal) -> Workspace:
     return Workspace(store_of(request), principal)
-
-
-def _sentence(message: str) -> str:
-    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
 
 
 def _gone(request: Request, what: str) -> Response:
@@ -129,7 +125,7 @@ async def consultation_step(request: Request) -> Response:
         except (UnknownConsultation, NotFound):
             raise
         except AccordError as exc:
-            return ws, summaries.consultation(ws, consultations.show(ws, consultation_id)), _sentence(exc.message)
+            return ws, summaries.consultation(ws, consultations.show(ws, consultation_id)), sentence(exc.message)
         return ws, summaries.consultation(ws, view), None
     try:
         ws, c, refused = await run_in_threadpool(work)
@@ -198,9 +194,9 @@ async def _incident_form(request: Request, check: Callable[[dict[str, str], dict
         except NotFound as exc:
             if "incident" in exc.message:
                 raise
-            return summaries.incident(ws, incidents.show(ws, incident_id)), _sentence(exc.message)
+            return summaries.incident(ws, incidents.show(ws, incident_id)), sentence(exc.message)
         except AccordError as exc:
-            return summaries.incident(ws, incidents.show(ws, incident_id)), _sentence(exc.message)
+            return summaries.incident(ws, incidents.show(ws, incident_id)), sentence(exc.message)
     try:
         i, refused = await run_in_threadpool(work)
     except NotFound:
@@ -287,7 +283,7 @@ async def escalate(request: Request) -> Response:
     try:
         done = await run_in_threadpool(work)
     except AccordError as exc:
-        return render(request, "error.html", status_code=400, title="Not escalated", message=_sentence(exc.message))
+        return render(request, "error.html", status_code=400, title="Not escalated", message=sentence(exc.message))
     return RedirectResponse("/norms?escalated=" + done.replace(" ", "+").replace(",", "%2C"), status_code=303)
 
 

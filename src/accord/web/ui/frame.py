@@ -113,6 +113,11 @@ async def checked_form(request: Request) -> FormData:
     return form
 
 
+def sentence(message: str) -> str:
+    """An error's message as a sentence for a page: a capital first, a full stop last."""
+    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
+
+
 def field(form: FormData, name: str, limit: int = 10_000) -> str:
     """A text field of a form ("" when absent or a file), cut to ``limit`` characters."""
     value = form.get(name)

@@ -25,7 +25,7 @@ from accord.domain.sharing import Role
 from accord.services import assets as svc
 from accord.services import notices
 from accord.store.repository import Store
-from accord.web.ui.frame import Page, checked_form, current_principal, field, render, store_of
+from accord.web.ui.frame import Page, checked_form, current_principal, field, render, sentence, store_of
 
 KIND_LABELS = {adom.NETWORK: "Address ranges", adom.DOMAIN: "Domains", adom.SOFTWARE: "Software",
                adom.CONTACT: "E-mail contacts", adom.WEBHOOK: "Webhooks"}
@@ -33,10 +33,6 @@ KIND_HINTS = {adom.NETWORK: "198.51.100.0/24", adom.DOMAIN: "food.example", adom
               adom.CONTACT: "help@food.example", adom.WEBHOOK: "https://food.example/hooks/security"}
 MAX_VALUES = 200
 View = tuple[svc.Registered | None, bool, list[str]]  # a registration, may it be changed, the partners to cover it
-
-
-def _sentence(message: str) -> str:
-    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
 
 
 async def notices_page(request: Request) -> Response:
@@ -159,14 +155,14 @@ async def add_assets(request: Request) -> Response:
         await run_in_threadpool(svc.add, store, principal, org, {kind: values} if values else {},
                                 language or None, covered_by or None, disputed)
     except NotAllowed as exc:
-        return _org_page(request, org, view, sent, {"form": _sentence(exc.message)}, 403)
+        return _org_page(request, org, view, sent, {"form": sentence(exc.message)}, 403)
     except (InvalidInput, Conflict) as exc:
-        message = _sentence(exc.message)
+        message = sentence(exc.message)
         if isinstance(exc, Conflict):
             message += " Tick 'disputed' to keep both claims as a dispute."
         return _org_page(request, org, view, sent, {"values": message}, 409 if isinstance(exc, Conflict) else 400)
     except AccordError as exc:
-        return _org_page(request, org, view, sent, {"form": _sentence(exc.message)}, 400)
+        return _org_page(request, org, view, sent, {"form": sentence(exc.message)}, 400)
     return RedirectResponse(f"/assets/{org}?added=1", status_code=303)
 
 
@@ -183,7 +179,7 @@ async def remove_asset(request: Request) -> Response:
         await run_in_threadpool(svc.remove, store, principal, org, {kind: [value]})
     except AccordError as exc:
         status = 403 if isinstance(exc, NotAllowed) else 404 if isinstance(exc, NotFound) else 400
-        return _org_page(request, org, view, None, {"form": "Not removed: " + _sentence(exc.message)}, status)
+        return _org_page(request, org, view, None, {"form": "Not removed: " + sentence(exc.message)}, status)
     return RedirectResponse(f"/assets/{org}?removed=1", status_code=303)
 
 

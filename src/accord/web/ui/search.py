@@ -37,7 +37,7 @@ async def search_page(request: Request) -> Response:
     errors: dict[str, str] = {}
     start_text = request.query_params.get("start", "0")
     start = int(start_text) if start_text.isascii() and start_text.isdigit() and len(start_text) <= 5 else 0
-    start = min(start, svc.MAX_OFFSET)  # a link's parameter: one out of range shows the first page
+    start = min(start, svc.MAX_OFFSET)  # a link's parameter: not a number is the first page, too far the last
     started = time.perf_counter()
     try:
         results = await run_in_threadpool(svc.search, store_of(request), principal, text, svc.LIMIT, start)

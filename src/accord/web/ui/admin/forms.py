@@ -22,7 +22,7 @@ from starlette.responses import RedirectResponse, Response
 from accord.domain.errors import AccordError, Conflict, NotAllowed
 from accord.domain.model import Principal
 from accord.services import admin_views
-from accord.web.ui.frame import checked_form, current_principal, render, store_of
+from accord.web.ui.frame import checked_form, current_principal, render, sentence, store_of
 
 T = TypeVar("T")
 Handler = Callable[[Request, Principal], Awaitable[Response]]
@@ -75,7 +75,7 @@ class Form:
     def refuse(self, name: str, exc: AccordError) -> None:
         """A service refused the change: its message goes next to the field it is about."""
         self.status = 409 if isinstance(exc, Conflict) else 403 if isinstance(exc, NotAllowed) else 400
-        self.fail(name, exc.message[:1].upper() + exc.message[1:] + ("" if exc.message.endswith(".") else "."))
+        self.fail(name, sentence(exc.message))
 
     def _raw(self, name: str, label: str) -> str:
         raw = self.data.get(name)
